@@ -1,0 +1,177 @@
+"""NGOs and their OAuth clients: exact redirect URIs, public or confidential, allowed scopes."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Table,
+    insert,
+    select,
+)
+
+from consent.storage import Timestamp, id_column_type, metadata, new_id, utcnow
+from crypto.lookup import random_token, token_hash
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", id_column_type(), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("website", String(500), nullable=True),
+    Column("policy_url", String(500), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column(
+        "organisation_id",
+        id_column_type(),
+        ForeignKey("organisations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("client_name", String(200), nullable=False),
+    # SHA-256 of a 256-bit random secret: high entropy makes a slow hash unnecessary.
+    Column("secret_hash", LargeBinary(32), nullable=True),
+    Column("public", Boolean, nullable=False),
+    Column("redirect_uris", JSON, nullable=False),
+    Column("allowed_scopes", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+
+class InvalidClientMetadata(ValueError):
+    """A redirect URI or scope that may not be registered."""
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    organisation_id: str
+    organisation_name: str
+    client_name: str
+    public: bool
+    redirect_uris: tuple[str, ...]
+    allowed_scopes: tuple[str, ...]
+    secret_hash: bytes | None
+    created_at: datetime
+
+    def check_secret(self, secret: str) -> bool:
+        """Constant-time comparison of the presented secret's hash."""
+        if self.secret_hash is None:
+            return False
+        return hmac.compare_digest(self.secret_hash, token_hash(secret))
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    organisation_id: str
+    client_id: str
+    client_secret: str | None
+    redirect_uris: tuple[str, ...]
+    allowed_scopes: tuple[str, ...]
+
+
+def validate_redirect_uri(uri: str) -> str:
+    """RFC 9700: exact, absolute URIs without fragments; HTTPS except on loopback."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
+        raise InvalidClientMetadata(f"redirect URI must be absolute, without fragment: {uri!r}")
+    host = parts.hostname or ""
+    if parts.scheme == "http" and host not in ("127.0.0.1", "localhost", "[::1]", "::1"):
+        raise InvalidClientMetadata(f"redirect URI must use https (loopback excepted): {uri!r}")
+    if "*" in uri:
+        raise InvalidClientMetadata("wildcards are not allowed in redirect URIs")
+    return uri
+
+
+def create_organisation(
+    conn: Connection,
+    *,
+    name: str,
+    website: str | None = None,
+    policy_url: str | None = None,
+) -> str:
+    organisation_id = new_id()
+    conn.execute(
+        insert(organisations).values(
+            id=organisation_id,
+            name=name.strip(),
+            website=website,
+            policy_url=policy_url,
+            created_at=utcnow(),
+        )
+    )
+    return organisation_id
+
+
+def register_client(
+    conn: Connection,
+    *,
+    organisation_id: str,
+    client_name: str,
+    redirect_uris: Sequence[str],
+    allowed_scopes: Sequence[str],
+    public: bool,
+) -> IssuedCredentials:
+    """Create an OAuth client; the secret is returned once and stored only as a hash."""
+    if not redirect_uris:
+        raise InvalidClientMetadata("at least one redirect URI is required")
+    uris = tuple(validate_redirect_uri(uri) for uri in redirect_uris)
+    client_id = "pds_" + random_token(16)
+    secret = None if public else random_token(32)
+    conn.execute(
+        insert(oauth_clients).values(
+            client_id=client_id,
+            organisation_id=organisation_id,
+            client_name=client_name.strip(),
+            secret_hash=None if secret is None else token_hash(secret),
+            public=public,
+            redirect_uris=list(uris),
+            allowed_scopes=sorted(set(allowed_scopes)),
+            created_at=utcnow(),
+        )
+    )
+    return IssuedCredentials(organisation_id, client_id, secret, uris, tuple(allowed_scopes))
+
+
+def find_organisation_by_name(conn: Connection, name: str) -> str | None:
+    return conn.execute(
+        select(organisations.c.id).where(organisations.c.name == name)
+    ).scalar_one_or_none()
+
+
+def get_client(conn: Connection, client_id: str) -> Client | None:
+    row = conn.execute(
+        select(oauth_clients, organisations.c.name.label("organisation_name"))
+        .join(organisations, organisations.c.id == oauth_clients.c.organisation_id)
+        .where(oauth_clients.c.client_id == client_id)
+    ).first()
+    if row is None:
+        return None
+    return Client(
+        client_id=row.client_id,
+        organisation_id=row.organisation_id,
+        organisation_name=row.organisation_name,
+        client_name=row.client_name,
+        public=row.public,
+        redirect_uris=tuple(row.redirect_uris),
+        allowed_scopes=tuple(row.allowed_scopes),
+        secret_hash=None if row.secret_hash is None else bytes(row.secret_hash),
+        created_at=row.created_at,
+    )

@@ -1,0 +1,165 @@
+"""`create_app(settings)`: the one place where storage, keys, services and HTTP are wired."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import ResponseHeader
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import DBAPIError
+
+from crypto.passwords import PasswordHasher
+from pds import problems
+from pds.account.routes import MyAccountController
+from pds.account.service import AccountService
+from pds.db import Database
+from pds.health import health_routes
+from pds.keystore import KeyConfigurationError, KeyStore, key_provider_for
+from pds.people.auth import principal_from_request, session_cookie_name
+from pds.people.routes import AccountController
+from pds.people.service import PeopleService, Principal
+from pds.records.routes import MyRecordsController, list_record_types
+from pds.records.service import RecordService
+from pds.settings import Settings, load_settings
+from pds.web.routes import web_routes
+
+WEB_DIR = Path(__file__).parent / "web"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request handler may be handed."""
+
+    settings: Settings
+    db: Database
+    keys: KeyStore
+    people: PeopleService
+    records: RecordService
+    account: AccountService
+
+
+def build_services(settings: Settings) -> Services:
+    keys = KeyStore(key_provider_for(settings.keyring_json, settings.resolved_keyring_file))
+    if settings.is_production and keys.material.development:
+        raise KeyConfigurationError(
+            "refusing to start in production with development keys: generate production keys "
+            "with `pds keys init` and keep them out of the data directory's backups"
+        )
+    db = Database(settings.resolved_database_url)
+    hasher = PasswordHasher(
+        time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib
+    )
+    people = PeopleService(db, keys, hasher, timedelta(seconds=settings.session_ttl_seconds))
+    records = RecordService(db, keys)
+    account = AccountService(
+        db, keys, people, records, shred_on_erasure=settings.shred_on_erasure
+    )
+    return Services(settings, db, keys, people, records, account)
+
+
+def _csrf_secret(services: Services) -> str:
+    # Derived from a server key so it survives restarts and is never stored anywhere else.
+    return hmac.new(services.keys.index_key, b"pds.csrf.v1", hashlib.sha256).hexdigest()
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Litestar:
+    """Build the web application for these settings."""
+    services = services or build_services(settings)
+    cookie = session_cookie_name(settings.secure_cookies)
+
+    def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+        return principal_from_request(request, services.people, cookie, settings.public_url)
+
+    def constant(value: object) -> Provide:
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    exception_handlers: dict[Any, Any] = {
+        ValidationException: lambda _r, e: problems.validation_problem(e),
+        HTTPException: lambda _r, e: problems.http_problem(e),
+        DBAPIError: problems.internal_error,
+        Exception: problems.internal_error,
+    }
+    for domain_error in problems.DOMAIN_PROBLEMS:
+        exception_handlers[domain_error] = lambda _r, e: problems.domain_problem(e)
+
+    return Litestar(
+        route_handlers=[
+            AccountController,
+            MyRecordsController,
+            MyAccountController,
+            list_record_types,
+            *health_routes(services.db),
+            *web_routes(),
+            create_static_files_router(
+                path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
+            ),
+        ],
+        dependencies={
+            "settings": constant(settings),
+            "people": constant(services.people),
+            "records": constant(services.records),
+            "account": constant(services.account),
+            "principal": Provide(provide_principal, sync_to_thread=True),
+        },
+        exception_handlers=exception_handlers,
+        response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
+        request_max_body_size=settings.max_body_bytes,
+        csrf_config=CSRFConfig(
+            secret=_csrf_secret(services),
+            cookie_name="pds_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="strict",
+            header_name="x-csrf-token",
+            exclude=["/api/", "/health/", "/schema"],
+        ),
+        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="PDS",
+            version="1.0.0",
+            description="Personal data store and consent service.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "session": SecurityScheme(
+                        type="apiKey", name=cookie, security_scheme_in="cookie"
+                    )
+                }
+            ),
+        ),
+        on_shutdown=[services.db.dispose],
+        state={"services": services},
+        debug=False,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for the ASGI server: settings from the process environment."""
+    return create_app(load_settings())

@@ -1,0 +1,183 @@
+"""The `pds` command line: serve, migrate, demo, keys, users, openapi."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from pds.app import Services, build_services, create_app
+from pds.db import Database
+from pds.demo import seed_demo
+from pds.keystore import (
+    FileKeyProvider,
+    KeyConfigurationError,
+    generate_key_material,
+)
+from pds.migrate import upgrade
+from pds.people.datakeys import count_by_kek, remove_unused_keks, rotate_kek
+from pds.people.service import EmailAlreadyRegistered, Role
+from pds.settings import Settings, load_settings
+
+DEV_KEY_WARNING = (
+    "WARNING: generated DEVELOPMENT keys at {path}.\n"
+    "They protect nothing in production and the service refuses them when "
+    "PDS_ENVIRONMENT=production. See docs/operations.md for production keys."
+)
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _services() -> Services:
+    try:
+        return build_services(_settings())
+    except KeyConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def main() -> None:
+    """PDS: personal data store and consent service."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the application with granian (a production ASGI server)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    _services()  # fail fast, with a readable message, on bad keys or settings
+    Granian(
+        "pds.app:create_app_from_env",
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        factory=True,
+        log_access=False,
+    ).serve()
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings()
+    db = Database(settings.resolved_database_url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    click.echo("database is at the newest schema revision")
+
+
+@main.command()
+def demo() -> None:
+    """Seed a demo person and a demo organisation (idempotent); print their credentials."""
+    services = _services()
+    try:
+        click.echo(json.dumps(seed_demo(services), indent=2))
+    finally:
+        services.db.dispose()
+
+
+@main.group()
+def keys() -> None:
+    """Key-encryption and signing keys."""
+
+
+@keys.command("init")
+@click.option("--dev", is_flag=True, help="mark the keys as development keys")
+@click.option("--if-missing", is_flag=True, help="do nothing if the key file exists")
+def keys_init(dev: bool, if_missing: bool) -> None:
+    """Generate a new key file (KEK, signing key, lookup key)."""
+    settings = _settings()
+    provider = FileKeyProvider(settings.resolved_keyring_file)
+    if provider.exists():
+        if if_missing:
+            return
+        raise click.ClickException(f"{provider.path} exists; refusing to overwrite keys")
+    provider.save(generate_key_material(development=dev))
+    if dev:
+        click.echo(DEV_KEY_WARNING.format(path=provider.path), err=True)
+    else:
+        click.echo(f"wrote {provider.path} (mode 600); back it up separately from the database")
+
+
+@keys.command("rotate")
+@click.option("--remove-old", is_flag=True, help="destroy the previous KEKs afterwards")
+def keys_rotate(remove_old: bool) -> None:
+    """Add a new key-encryption key and re-wrap every data key under it."""
+    services = _services()
+    new_id, count = rotate_kek(services.db, services.keys, remove_old=remove_old)
+    click.echo(f"active KEK is now {new_id}; re-wrapped {count} data keys")
+
+
+@keys.command("remove-kek")
+@click.argument("kek_id")
+def keys_remove_kek(kek_id: str) -> None:
+    """Destroy a retired key-encryption key (refused while any data key still uses it)."""
+    services = _services()
+    try:
+        remove_unused_keks(services.db, services.keys, candidates={kek_id})
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"removed {kek_id}")
+
+
+@keys.command("status")
+def keys_status() -> None:
+    """Key ids in use (never the keys themselves)."""
+    services = _services()
+    with services.db.read() as conn:
+        usage = count_by_kek(conn)
+    material = services.keys.material
+    click.echo(json.dumps({
+        "development": material.development,
+        "active_kek": material.keyring.active_id,
+        "keks": {kid: usage.get(kid, 0) for kid in sorted(material.keyring.ids)},
+        "signing_keys": sorted(material.signing.kids),
+        "active_signing_key": material.signing.active.kid,
+    }, indent=2))
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="person")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def user_create(email: str, role: str, password_stdin: bool) -> None:
+    """Create an account (e.g. an auditor or admin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    services = _services()
+    try:
+        person_id = services.people.sign_up(email, password, Role(role))
+    except EmailAlreadyRegistered:
+        raise click.ClickException("an account with this email exists") from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps({"id": person_id, "role": role}))
+
+
+@main.command()
+@click.option("--output", type=click.Path(path_type=Path), default=Path("openapi/openapi.json"))
+def openapi(output: Path) -> None:
+    """Write the OpenAPI document of the whole service."""
+    app = create_app(_settings(), _services())
+    document = app.openapi_schema.to_schema()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    click.echo(f"wrote {output}")

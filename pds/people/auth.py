@@ -1,0 +1,46 @@
+"""Who is calling: the session cookie, role guards, and a same-origin check for cookie writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+from pds.people.service import PeopleService, Principal, Role
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def session_cookie_name(secure: bool) -> str:
+    # The __Host- prefix pins the cookie to our origin, path / and Secure.
+    return "__Host-pds_session" if secure else "pds_session"
+
+
+def check_same_origin(request: Request[Any, Any, Any], public_url: str) -> None:
+    """Refuse cookie-authenticated writes that a browser reports as cross-site (CSRF defence)."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise PermissionDeniedException("cross-site request refused")
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and origin.rstrip("/") != public_url:
+        raise PermissionDeniedException("cross-origin request refused")
+
+
+def principal_from_request(
+    request: Request[Any, Any, Any], people: PeopleService, cookie: str, public_url: str
+) -> Principal:
+    token = request.cookies.get(cookie)
+    principal = people.resolve_session(token) if token else None
+    if principal is None:
+        raise NotAuthorizedException("sign in first", headers={"WWW-Authenticate": "Cookie"})
+    check_same_origin(request, public_url)
+    return principal
+
+
+def require_role(principal: Principal, *roles: Role) -> Principal:
+    """Admit only the given roles."""
+    if principal.role not in roles:
+        raise PermissionDeniedException("your role may not do this")
+    return principal

@@ -1,0 +1,87 @@
+"""Account API: sign-up, sign-in, sign-out, profile, password."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, post, put
+from litestar.datastructures import Cookie
+from litestar.params import Body
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from pds.people.auth import session_cookie_name
+from pds.people.schemas import (
+    Credentials,
+    PasswordChange,
+    SessionInfo,
+    SignInCredentials,
+)
+from pds.people.service import PeopleService, Principal
+from pds.settings import Settings
+
+
+def session_cookie(settings: Settings, token: str | None) -> Cookie:
+    """The session cookie: HttpOnly, SameSite=Lax (so OAuth redirects keep the sign-in)."""
+    return Cookie(
+        key=session_cookie_name(settings.secure_cookies),
+        value=token or "",
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        max_age=settings.session_ttl_seconds if token else 0,
+    )
+
+
+class AccountController(Controller):
+    path = "/api/v1"
+    tags = ["account"]
+
+    @post("/signup", status_code=HTTP_201_CREATED, summary="Create an account and sign in")
+    def sign_up(
+        self, data: Credentials, people: PeopleService, settings: Settings
+    ) -> Response[SessionInfo]:
+        person_id = people.sign_up(data.email, data.password)
+        token = people.open_session(person_id)
+        principal = people.resolve_session(token)
+        assert principal is not None
+        return Response(
+            SessionInfo(person_id=person_id, role=principal.role),
+            status_code=HTTP_201_CREATED,
+            cookies=[session_cookie(settings, token)],
+        )
+
+    @post("/signin", status_code=HTTP_200_OK, summary="Sign in with email and password")
+    def sign_in(
+        self, data: SignInCredentials, people: PeopleService, settings: Settings
+    ) -> Response[SessionInfo]:
+        token, principal = people.sign_in(data.email, data.password)
+        return Response(
+            SessionInfo(person_id=principal.person_id, role=principal.role),
+            cookies=[session_cookie(settings, token)],
+        )
+
+    @post("/signout", status_code=HTTP_204_NO_CONTENT, summary="End this session")
+    def sign_out(
+        self, request: Request[Any, Any, Any], people: PeopleService, settings: Settings
+    ) -> Response[None]:
+        token = request.cookies.get(session_cookie_name(settings.secure_cookies))
+        if token:
+            people.sign_out(token)
+        return Response(
+            None, status_code=HTTP_204_NO_CONTENT, cookies=[session_cookie(settings, None)]
+        )
+
+    @put("/me/password", status_code=HTTP_204_NO_CONTENT, summary="Change password")
+    def change_password(
+        self,
+        data: Annotated[PasswordChange, Body()],
+        request: Request[Any, Any, Any],
+        principal: Principal,
+        people: PeopleService,
+        settings: Settings,
+    ) -> None:
+        token = request.cookies.get(session_cookie_name(settings.secure_cookies), "")
+        people.change_password(
+            principal.person_id, data.current_password, data.new_password, keep_token=token
+        )

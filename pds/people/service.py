@@ -1,0 +1,217 @@
+"""Sign-up, sign-in, sessions and roles. No HTTP here: routes translate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from consent.storage import new_id, utcnow
+from crypto.aead import decrypt, encrypt
+from crypto.lookup import blind_index, random_token, token_hash
+from crypto.passwords import PasswordHasher, check_password_policy
+from pds.db import Database
+from pds.keystore import KeyStore
+from pds.people.datakeys import create_data_key, load_data_key
+from pds.people.models import people, sessions
+
+
+class Role(StrEnum):
+    PERSON = "person"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a signed-in request acts for."""
+
+    person_id: str
+    role: Role
+
+
+class EmailAlreadyRegistered(Exception):
+    """Sign-up with an address that already has an account."""
+
+
+class InvalidCredentials(Exception):
+    """Wrong email or password (deliberately not saying which)."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _email_aad(person_id: str) -> bytes:
+    return b"pds.email.v1\x1f" + person_id.encode()
+
+
+class PeopleService:
+    """Accounts and server-side sessions."""
+
+    def __init__(
+        self, db: Database, keys: KeyStore, hasher: PasswordHasher, session_ttl: timedelta
+    ) -> None:
+        self.db = db
+        self.keys = keys
+        self.hasher = hasher
+        self.session_ttl = session_ttl
+
+    def sign_up(self, email: str, password: str, role: Role = Role.PERSON) -> str:
+        """Create an account and its data key; returns the new person id."""
+        check_password_policy(password)
+        email = normalise_email(email)
+        password_hash = self.hasher.hash(password)  # outside the write lock: ~100 ms of CPU
+        person_id = new_id()
+        now = utcnow()
+        index = blind_index(self.keys.index_key, email)
+        try:
+            with self.db.write() as conn:
+                if conn.execute(select(people.c.id).where(people.c.email_index == index)).first():
+                    raise EmailAlreadyRegistered
+                conn.execute(
+                    insert(people).values(
+                        id=person_id,
+                        email_index=index,
+                        email_ct=b"",
+                        password_hash=password_hash,
+                        role=role.value,
+                        created_at=now,
+                        password_changed_at=now,
+                    )
+                )
+                data_key = create_data_key(conn, self.keys, person_id)
+                conn.execute(
+                    update(people)
+                    .where(people.c.id == person_id)
+                    .values(email_ct=encrypt(data_key, email.encode(), _email_aad(person_id)))
+                )
+        except IntegrityError:  # a concurrent sign-up with the same address won the race
+            raise EmailAlreadyRegistered from None
+        return person_id
+
+    def exists(self, email: str) -> bool:
+        with self.db.read() as conn:
+            return self._find(conn, email) is not None
+
+    def _find(self, conn: Connection, email: str) -> tuple[str, str, str] | None:
+        index = blind_index(self.keys.index_key, normalise_email(email))
+        row = conn.execute(
+            select(people.c.id, people.c.password_hash, people.c.role).where(
+                people.c.email_index == index
+            )
+        ).first()
+        return None if row is None else (row.id, row.password_hash, row.role)
+
+    def authenticate(self, email: str, password: str) -> Principal:
+        """Check a password; unknown accounts cost the same argon2id work as known ones."""
+        with self.db.read() as conn:
+            found = self._find(conn, email)
+        if found is None:
+            self.hasher.verify_absent(password)
+            raise InvalidCredentials
+        person_id, password_hash, role = found
+        if not self.hasher.verify(password_hash, password):
+            raise InvalidCredentials
+        return Principal(person_id=person_id, role=Role(role))
+
+    def sign_in(self, email: str, password: str) -> tuple[str, Principal]:
+        """Authenticate and open a session; returns the session token for the cookie."""
+        principal = self.authenticate(email, password)
+        return self.open_session(principal.person_id), principal
+
+    def open_session(self, person_id: str) -> str:
+        token = random_token()
+        now = utcnow()
+        with self.db.write() as conn:
+            conn.execute(
+                insert(sessions).values(
+                    token_hash=token_hash(token),
+                    person_id=person_id,
+                    created_at=now,
+                    expires_at=now + self.session_ttl,
+                )
+            )
+        return token
+
+    def resolve_session(self, token: str) -> Principal | None:
+        """The principal behind a session cookie, or None if unknown or expired.
+
+        Expiry slides: a session used in the second half of its life is extended.
+        """
+        digest = token_hash(token)
+        now = utcnow()
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(sessions.c.person_id, sessions.c.expires_at, people.c.role)
+                .join(people, people.c.id == sessions.c.person_id)
+                .where(sessions.c.token_hash == digest)
+            ).first()
+        if row is None or row.expires_at <= now:
+            return None
+        if row.expires_at - now < self.session_ttl / 2:
+            with self.db.write() as conn:
+                conn.execute(
+                    update(sessions)
+                    .where(sessions.c.token_hash == digest)
+                    .values(expires_at=now + self.session_ttl)
+                )
+        return Principal(person_id=row.person_id, role=Role(row.role))
+
+    def sign_out(self, token: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
+
+    def verify_password(self, person_id: str, password: str) -> bool:
+        with self.db.read() as conn:
+            stored = conn.execute(
+                select(people.c.password_hash).where(people.c.id == person_id)
+            ).scalar_one_or_none()
+        if stored is None:
+            self.hasher.verify_absent(password)
+            return False
+        return self.hasher.verify(stored, password)
+
+    def change_password(self, person_id: str, current: str, new: str, keep_token: str) -> None:
+        """Replace the password and end every other session of the person."""
+        if not self.verify_password(person_id, current):
+            raise InvalidCredentials
+        check_password_policy(new)
+        new_hash = self.hasher.hash(new)
+        with self.db.write() as conn:
+            conn.execute(
+                update(people)
+                .where(people.c.id == person_id)
+                .values(password_hash=new_hash, password_changed_at=utcnow())
+            )
+            conn.execute(
+                delete(sessions).where(
+                    sessions.c.person_id == person_id,
+                    sessions.c.token_hash != token_hash(keep_token),
+                )
+            )
+
+    def email_of(self, conn: Connection, person_id: str) -> str:
+        blob = conn.execute(
+            select(people.c.email_ct).where(people.c.id == person_id)
+        ).scalar_one()
+        data_key = load_data_key(conn, self.keys, person_id)
+        return decrypt(data_key, bytes(blob), _email_aad(person_id)).decode()
+
+    def profile(self, person_id: str) -> dict[str, object]:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(people.c.role, people.c.created_at).where(people.c.id == person_id)
+            ).one()
+            email = self.email_of(conn, person_id)
+        return {"id": person_id, "email": email, "role": row.role, "created_at": row.created_at}
+
+    def purge_expired_sessions(self) -> int:
+        with self.db.write() as conn:
+            result = conn.execute(
+                delete(sessions).where(sessions.c.expires_at <= utcnow())
+            )
+        return result.rowcount or 0

@@ -1,0 +1,162 @@
+"""RFC 9457 problem+json: the one shape of every API error, and the domain-error table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from crypto.passwords import PasswordPolicyError
+from pds.people.datakeys import DataKeyMissing
+from pds.people.service import EmailAlreadyRegistered, InvalidCredentials
+from pds.records.catalogue import UnknownRecordType
+from pds.records.service import (
+    InvalidRecordValue,
+    RecordIntegrityError,
+    RecordNotFound,
+    TooManyRecords,
+    VersionConflict,
+)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "/problems/"
+log = structlog.get_logger("pds.problems")
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    status: int
+    slug: str
+    title: str
+
+
+# Domain exceptions know nothing of HTTP; this table is where they become responses.
+DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
+    InvalidCredentials: ProblemKind(401, "invalid-credentials", "Email or password is wrong"),
+    EmailAlreadyRegistered: ProblemKind(
+        409, "account-exists", "An account with this email already exists"
+    ),
+    PasswordPolicyError: ProblemKind(422, "validation", "The password is not acceptable"),
+    UnknownRecordType: ProblemKind(422, "unknown-record-type", "Unknown record type"),
+    InvalidRecordValue: ProblemKind(422, "validation", "The record value is not valid"),
+    RecordNotFound: ProblemKind(404, "not-found", "No such record"),
+    VersionConflict: ProblemKind(
+        409, "version-conflict", "The record was changed since you last read it"
+    ),
+    RecordIntegrityError: ProblemKind(
+        409,
+        "record-integrity",
+        "A stored record failed its integrity check and was not returned",
+    ),
+    TooManyRecords: ProblemKind(422, "too-many-records", "Too many records"),
+    DataKeyMissing: ProblemKind(410, "account-erased", "This account has been erased"),
+}
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    errors: Sequence[Mapping[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = list(errors)
+    if extra:
+        body.update(extra)
+    return Response(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+    )
+
+
+def _pointer(loc: Sequence[Any]) -> str:
+    """A JSON Pointer (RFC 6901) to the failing field, as RFC 9457 suggests."""
+    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in loc)
+
+
+def _field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]), "pointer": _pointer(err["loc"]),
+         "message": str(err["msg"])}
+        for err in errors
+    ]
+
+
+def domain_problem(exc: Exception) -> Response[dict[str, Any]]:
+    kind = next(k for cls, k in DOMAIN_PROBLEMS.items() if isinstance(exc, cls))
+    errors: list[dict[str, str]] | None = None
+    detail: str | None = None
+    extra: dict[str, Any] = {}
+    if isinstance(exc, InvalidRecordValue):
+        errors = _field_errors(exc.errors)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    elif isinstance(exc, PasswordPolicyError):
+        errors = [{"field": "password", "pointer": "/password", "message": str(exc)}]
+        detail = str(exc)
+    elif isinstance(exc, UnknownRecordType):
+        errors = [{"field": "type", "pointer": "/type", "message": "unknown record type"}]
+        detail = "See GET /api/v1/record-types for the catalogue."
+    elif isinstance(exc, VersionConflict):
+        extra["current_version"] = exc.current
+    elif isinstance(exc, RecordIntegrityError):
+        extra["record_id"] = exc.record_id
+        log.error("record_integrity_failure", record_id=exc.record_id)
+    return problem(kind.status, kind.slug, kind.title, detail, errors=errors, extra=extra)
+
+
+def validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:
+    """Litestar's 400 for a malformed body becomes 422 naming each failing field."""
+    errors: list[dict[str, str]] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        key = str(item.get("key") or "")
+        loc = [part for part in key.split(".") if part] if key else []
+        errors.append({"field": key or "(body)", "pointer": _pointer(loc),
+                       "message": str(item.get("message", "invalid"))})
+    if not errors:  # e.g. the body is not JSON at all
+        return problem(400, "malformed-request", "The request could not be parsed",
+                       exc.detail or None)
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(422, "validation", "The request is not valid", detail, errors=errors)
+
+
+def http_problem(exc: HTTPException) -> Response[dict[str, Any]]:
+    slug = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+            413: "payload-too-large", 429: "rate-limited"}.get(exc.status_code, "http-error")
+    detail = exc.detail if exc.detail and exc.status_code < 500 else None
+    return problem(exc.status_code, slug, _reason(exc.status_code), detail,
+                   headers=exc.headers or None)
+
+
+def _reason(status: int) -> str:
+    return HTTPStatus(status).phrase
+
+
+def database_unavailable(exc: Exception) -> Response[dict[str, Any]]:
+    log.error("database_unavailable", error=type(exc).__name__)
+    return problem(503, "unavailable", "The service is temporarily unavailable",
+                   "Please retry shortly.", headers={"Retry-After": "5"})
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, (OperationalError, DBAPIError)) and _is_connectivity(exc):
+        return database_unavailable(exc)
+    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal", "Internal error",
+                   "The error was logged.")
+
+
+def _is_connectivity(exc: DBAPIError) -> bool:
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)

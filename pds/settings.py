@@ -1,0 +1,95 @@
+"""Service configuration, read from `PDS_*` environment variables (or an injected mapping)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "PDS_"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; see the configuration table in README.md."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT, description="development, test or production"
+    )
+    data_dir: Path = Field(Path(".pds"), description="where SQLite and development keys live")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/pds.db"
+    )
+    keyring_file: Path | None = Field(
+        None, description="key file; empty means DATA_DIR/keys/keyring.json"
+    )
+    keyring_json: str | None = Field(
+        None, repr=False, description="the keyring itself as JSON (instead of a key file)"
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="external base URL; the OAuth issuer"
+    )
+    session_ttl_seconds: int = Field(
+        8 * 3600, ge=300, description="how long a sign-in lasts without activity"
+    )
+    max_body_bytes: int = Field(
+        256 * 1024, ge=1024, description="requests with larger bodies get 413"
+    )
+    password_time_cost: int = Field(3, ge=1, description="argon2id iterations")
+    password_memory_kib: int = Field(65536, ge=1024, description="argon2id memory in KiB")
+    shred_on_erasure: bool = Field(
+        True,
+        description="rotate the key-encryption key after each erasure so backups taken "
+        "before it cannot be decrypted with the current keys",
+    )
+    demo_password: str = Field(
+        "demo-password-2026", repr=False, description="password of the demo person (pds demo)"
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'pds.db'}"
+
+    @property
+    def resolved_keyring_file(self) -> Path:
+        return self.keyring_file or self.data_dir / "keys" / "keyring.json"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are `Secure` everywhere except plain-HTTP development and tests."""
+        return self.is_production or self.public_url.startswith("https://")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build settings from `environ` (default: the process environment) plus explicit overrides.
+
+    Tests pass a dict instead of patching `os.environ`.
+    """
+    if environ is None:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    values: dict[str, object] = {
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX)
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)

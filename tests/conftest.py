@@ -1,0 +1,149 @@
+"""Shared fixtures: every storage and API test runs on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from consent.storage import metadata
+from pds.app import Services, build_services, create_app
+from pds.db import Database
+from pds.keystore import FileKeyProvider, generate_key_material
+from pds.migrate import upgrade
+from pds.settings import Settings, load_settings
+
+POSTGRES_URL = os.environ.get("PDS_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("PDS_TEST_REQUIRE_POSTGRES") == "1"
+TEST_ORIGIN = "http://testserver.local"
+ENGINES = ["sqlite", "postgresql"]
+
+
+def _worker_database_url() -> str:
+    """One PostgreSQL database per xdist worker, so parallel tests never share tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    url = make_url(POSTGRES_URL)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
+        if exists is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "pds.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("PDS_TEST_POSTGRES_URL is required (PDS_TEST_REQUIRE_POSTGRES=1)")
+        pytest.skip("PostgreSQL not configured: set PDS_TEST_POSTGRES_URL (see .ci/run)")
+    url = _worker_database_url()
+    db = Database(url)
+    with db.engine.begin() as conn:  # start from an empty schema every session
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(db)
+    db.dispose()
+    return url
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of the parametrised engine."""
+    if engine_name == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, tmp_path / "pds.db")
+        return f"sqlite:///{tmp_path / 'pds.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    keyring = tmp_path / "keys" / "keyring.json"
+    if not keyring.exists():
+        FileKeyProvider(keyring).save(generate_key_material(development=True))
+    env = {
+        "PDS_ENVIRONMENT": "test",
+        "PDS_DATA_DIR": str(tmp_path),
+        "PDS_DATABASE_URL": database_url,
+        "PDS_PUBLIC_URL": TEST_ORIGIN,
+        "PDS_PASSWORD_TIME_COST": "1",
+        "PDS_PASSWORD_MEMORY_KIB": "1024",
+    }
+    return load_settings(env, **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    built = build_services(settings)
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, services: Services) -> Litestar:
+    return create_app(settings, services)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app=app, base_url=TEST_ORIGIN) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def new_client(app: Litestar) -> Iterator[Any]:
+    """A factory of extra clients (other browsers, with their own cookies) on the same app.
+
+    They do not run the app's lifespan: the main `client` owns start-up and shut-down.
+    """
+
+    def factory() -> TestClient[Litestar]:
+        return TestClient(app=app, base_url=TEST_ORIGIN)
+
+    yield factory
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def sign_up(client: TestClient[Litestar], email: str = "asha@example.org") -> str:
+    response = client.post("/api/v1/signup", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    return str(response.json()["person_id"])
