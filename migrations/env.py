@@ -5,9 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-import consent.organisations
-import pds.people.models
-import pds.records.models  # noqa: F401 - registers the tables on the metadata
+# Importing the table modules registers their tables on the shared metadata.
+import consent.organisations  # noqa: F401
+import pds.people.models  # noqa: F401
+import pds.records.models  # noqa: F401
 from consent.storage import metadata
 
 target_metadata = metadata

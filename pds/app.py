@@ -11,13 +11,13 @@ from typing import Any
 
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
@@ -29,6 +29,7 @@ from pds.account.service import AccountService
 from pds.db import Database
 from pds.health import health_routes
 from pds.keystore import KeyConfigurationError, KeyStore, key_provider_for
+from pds.logs import configure_logging
 from pds.people.auth import principal_from_request, session_cookie_name
 from pds.people.routes import AccountController
 from pds.people.service import PeopleService, Principal
@@ -78,9 +79,7 @@ def build_services(settings: Settings) -> Services:
     )
     people = PeopleService(db, keys, hasher, timedelta(seconds=settings.session_ttl_seconds))
     records = RecordService(db, keys)
-    account = AccountService(
-        db, keys, people, records, shred_on_erasure=settings.shred_on_erasure
-    )
+    account = AccountService(db, keys, people, records, shred_on_erasure=settings.shred_on_erasure)
     return Services(settings, db, keys, people, records, account)
 
 
@@ -155,11 +154,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             ),
         ),
         on_shutdown=[services.db.dispose],
-        state={"services": services},
+        state=State({"services": services}),
         debug=False,
     )
 
 
 def create_app_from_env() -> Litestar:
     """Factory for the ASGI server: settings from the process environment."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -138,13 +138,18 @@ def keys_status() -> None:
     with services.db.read() as conn:
         usage = count_by_kek(conn)
     material = services.keys.material
-    click.echo(json.dumps({
-        "development": material.development,
-        "active_kek": material.keyring.active_id,
-        "keks": {kid: usage.get(kid, 0) for kid in sorted(material.keyring.ids)},
-        "signing_keys": sorted(material.signing.kids),
-        "active_signing_key": material.signing.active.kid,
-    }, indent=2))
+    click.echo(
+        json.dumps(
+            {
+                "development": material.development,
+                "active_kek": material.keyring.active_id,
+                "keks": {kid: usage.get(kid, 0) for kid in sorted(material.keyring.ids)},
+                "signing_keys": sorted(material.signing.kids),
+                "active_signing_key": material.signing.active.kid,
+            },
+            indent=2,
+        )
+    )
 
 
 @main.group()

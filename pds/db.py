@@ -1,7 +1,7 @@
 """The database: one synchronous SQLAlchemy engine, read and write transactions.
 
 SQLite (the embedded default) runs in WAL mode with `synchronous=NORMAL`: a crash can lose the
-last few committed transactions on power loss but never corrupts the file; FULL costs 15–28% of
+last few committed transactions on power loss but never corrupts the file; FULL costs 15-28% of
 write throughput here. Writers take `BEGIN IMMEDIATE` and are serialised inside the process by a
 lock, because SQLite's own busy-retry sleeps give second-long tail latencies under contention.
 PostgreSQL needs neither.

@@ -12,11 +12,16 @@ from pds.db import Database
 
 
 def health_routes(db: Database) -> list[HTTPRouteHandler]:
-    @get("/health/live", tags=["operations"], summary="The process is up")
+    @get("/health/live", tags=["operations"], summary="The process is up", sync_to_thread=True)
     def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/health/ready", tags=["operations"], summary="The service can serve requests")
+    @get(
+        "/health/ready",
+        tags=["operations"],
+        summary="The service can serve requests",
+        sync_to_thread=True,
+    )
     def ready() -> Response[dict[str, Any]]:
         try:
             with db.read() as conn:

@@ -77,9 +77,7 @@ def problem(
         body["errors"] = list(errors)
     if extra:
         body.update(extra)
-    return Response(
-        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
-    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
 
 
 def _pointer(loc: Sequence[Any]) -> str:
@@ -89,8 +87,11 @@ def _pointer(loc: Sequence[Any]) -> str:
 
 def _field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     return [
-        {"field": ".".join(str(p) for p in err["loc"]), "pointer": _pointer(err["loc"]),
-         "message": str(err["msg"])}
+        {
+            "field": ".".join(str(p) for p in err["loc"]),
+            "pointer": _pointer(err["loc"]),
+            "message": str(err["msg"]),
+        }
         for err in errors
     ]
 
@@ -123,21 +124,34 @@ def validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:
     for item in exc.extra if isinstance(exc.extra, list) else []:
         key = str(item.get("key") or "")
         loc = [part for part in key.split(".") if part] if key else []
-        errors.append({"field": key or "(body)", "pointer": _pointer(loc),
-                       "message": str(item.get("message", "invalid"))})
+        errors.append(
+            {
+                "field": key or "(body)",
+                "pointer": _pointer(loc),
+                "message": str(item.get("message", "invalid")),
+            }
+        )
     if not errors:  # e.g. the body is not JSON at all
-        return problem(400, "malformed-request", "The request could not be parsed",
-                       exc.detail or None)
+        return problem(
+            400, "malformed-request", "The request could not be parsed", exc.detail or None
+        )
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(422, "validation", "The request is not valid", detail, errors=errors)
 
 
 def http_problem(exc: HTTPException) -> Response[dict[str, Any]]:
-    slug = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-            413: "payload-too-large", 429: "rate-limited"}.get(exc.status_code, "http-error")
+    slug = {
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "payload-too-large",
+        429: "rate-limited",
+    }.get(exc.status_code, "http-error")
     detail = exc.detail if exc.detail and exc.status_code < 500 else None
-    return problem(exc.status_code, slug, _reason(exc.status_code), detail,
-                   headers=exc.headers or None)
+    return problem(
+        exc.status_code, slug, _reason(exc.status_code), detail, headers=exc.headers or None
+    )
 
 
 def _reason(status: int) -> str:
@@ -146,16 +160,22 @@ def _reason(status: int) -> str:
 
 def database_unavailable(exc: Exception) -> Response[dict[str, Any]]:
     log.error("database_unavailable", error=type(exc).__name__)
-    return problem(503, "unavailable", "The service is temporarily unavailable",
-                   "Please retry shortly.", headers={"Retry-After": "5"})
+    return problem(
+        503,
+        "unavailable",
+        "The service is temporarily unavailable",
+        "Please retry shortly.",
+        headers={"Retry-After": "5"},
+    )
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     if isinstance(exc, (OperationalError, DBAPIError)) and _is_connectivity(exc):
         return database_unavailable(exc)
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
-    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal", "Internal error",
-                   "The error was logged.")
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal", "Internal error", "The error was logged."
+    )
 
 
 def _is_connectivity(exc: DBAPIError) -> bool:

@@ -44,7 +44,7 @@ class AccountService:
 
     def export(self, person_id: str) -> dict[str, Any]:
         """Everything the person has, as one portable JSON document."""
-        records = self.records.list(person_id)
+        records = self.records.list_records(person_id)
         document: dict[str, Any] = {
             "format": EXPORT_FORMAT,
             "exported_at": utcnow().isoformat(),

@@ -1,4 +1,4 @@
-"""Per-person data keys: created wrapped, unwrapped on use, re-wrapped on rotation, destroyed on erasure."""
+"""Per-person data keys: made wrapped, unwrapped on use, re-wrapped on rotation, destroyed."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def destroy_data_key(conn: Connection, person_id: str) -> None:
 
 def count_by_kek(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(data_keys.c.kek_id, func.count()).group_by(data_keys.c.kek_id))
-    return {kek_id: count for kek_id, count in rows}
+    return {str(kek_id): int(count) for kek_id, count in rows}
 
 
 def rotate_kek(db: Database, keys: KeyStore, *, remove_old: bool) -> tuple[str, int]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, post, put
 from litestar.datastructures import Cookie
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from pds.people.auth import session_cookie_name
@@ -20,7 +21,7 @@ from pds.people.service import PeopleService, Principal
 from pds.settings import Settings
 
 
-def session_cookie(settings: Settings, token: str | None) -> Cookie:
+def session_cookie(settings: NamedDependency[Settings], token: str | None) -> Cookie:
     """The session cookie: HttpOnly, SameSite=Lax (so OAuth redirects keep the sign-in)."""
     return Cookie(
         key=session_cookie_name(settings.secure_cookies),
@@ -37,9 +38,17 @@ class AccountController(Controller):
     path = "/api/v1"
     tags = ["account"]
 
-    @post("/signup", status_code=HTTP_201_CREATED, summary="Create an account and sign in")
+    @post(
+        "/signup",
+        status_code=HTTP_201_CREATED,
+        summary="Create an account and sign in",
+        sync_to_thread=True,
+    )
     def sign_up(
-        self, data: Credentials, people: PeopleService, settings: Settings
+        self,
+        data: JSONBody[Credentials],
+        people: NamedDependency[PeopleService],
+        settings: NamedDependency[Settings],
     ) -> Response[SessionInfo]:
         person_id = people.sign_up(data.email, data.password)
         token = people.open_session(person_id)
@@ -51,9 +60,17 @@ class AccountController(Controller):
             cookies=[session_cookie(settings, token)],
         )
 
-    @post("/signin", status_code=HTTP_200_OK, summary="Sign in with email and password")
+    @post(
+        "/signin",
+        status_code=HTTP_200_OK,
+        summary="Sign in with email and password",
+        sync_to_thread=True,
+    )
     def sign_in(
-        self, data: SignInCredentials, people: PeopleService, settings: Settings
+        self,
+        data: JSONBody[SignInCredentials],
+        people: NamedDependency[PeopleService],
+        settings: NamedDependency[Settings],
     ) -> Response[SessionInfo]:
         token, principal = people.sign_in(data.email, data.password)
         return Response(
@@ -61,9 +78,14 @@ class AccountController(Controller):
             cookies=[session_cookie(settings, token)],
         )
 
-    @post("/signout", status_code=HTTP_204_NO_CONTENT, summary="End this session")
+    @post(
+        "/signout", status_code=HTTP_204_NO_CONTENT, summary="End this session", sync_to_thread=True
+    )
     def sign_out(
-        self, request: Request[Any, Any, Any], people: PeopleService, settings: Settings
+        self,
+        request: Request[Any, Any, Any],
+        people: NamedDependency[PeopleService],
+        settings: NamedDependency[Settings],
     ) -> Response[None]:
         token = request.cookies.get(session_cookie_name(settings.secure_cookies))
         if token:
@@ -72,14 +94,19 @@ class AccountController(Controller):
             None, status_code=HTTP_204_NO_CONTENT, cookies=[session_cookie(settings, None)]
         )
 
-    @put("/me/password", status_code=HTTP_204_NO_CONTENT, summary="Change password")
+    @put(
+        "/me/password",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Change password",
+        sync_to_thread=True,
+    )
     def change_password(
         self,
-        data: Annotated[PasswordChange, Body()],
+        data: JSONBody[PasswordChange],
         request: Request[Any, Any, Any],
-        principal: Principal,
-        people: PeopleService,
-        settings: Settings,
+        principal: NamedDependency[Principal],
+        people: NamedDependency[PeopleService],
+        settings: NamedDependency[Settings],
     ) -> None:
         token = request.cookies.get(session_cookie_name(settings.secure_cookies), "")
         people.change_password(

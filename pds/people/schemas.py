@@ -13,7 +13,9 @@ from pds.people.service import Role
 class Credentials(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"email": "asha@example.org", "password": "a long passphrase"}]},
+        json_schema_extra={
+            "examples": [{"email": "asha@example.org", "password": "a long passphrase"}]
+        },
     )
 
     email: EmailStr = Field(max_length=254)

@@ -195,9 +195,7 @@ class PeopleService:
             )
 
     def email_of(self, conn: Connection, person_id: str) -> str:
-        blob = conn.execute(
-            select(people.c.email_ct).where(people.c.id == person_id)
-        ).scalar_one()
+        blob = conn.execute(select(people.c.email_ct).where(people.c.id == person_id)).scalar_one()
         data_key = load_data_key(conn, self.keys, person_id)
         return decrypt(data_key, bytes(blob), _email_aad(person_id)).decode()
 
@@ -211,7 +209,5 @@ class PeopleService:
 
     def purge_expired_sessions(self) -> int:
         with self.db.write() as conn:
-            result = conn.execute(
-                delete(sessions).where(sessions.c.expires_at <= utcnow())
-            )
+            result = conn.execute(delete(sessions).where(sessions.c.expires_at <= utcnow()))
         return result.rowcount or 0

@@ -6,7 +6,8 @@ from dataclasses import asdict
 from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
-from litestar.params import FromPath, Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from pds.people.service import Principal
@@ -34,36 +35,48 @@ class MyRecordsController(Controller):
     path = "/api/v1/me/records"
     tags = ["records"]
 
-    @get("/", summary="List my records")
+    @get("/", summary="List my records", sync_to_thread=True)
     def list_records(
         self,
-        principal: Principal,
-        records: RecordService,
-        type: Annotated[str | None, Parameter(query="type", max_length=64)] = None,
+        principal: NamedDependency[Principal],
+        records: NamedDependency[RecordService],
+        type: Annotated[str | None, QueryParameter(name="type", max_length=64)] = None,
     ) -> RecordList:
         if type is not None:
             get_record_type(type)
-        return RecordList(items=[_out(v) for v in records.list(principal.person_id, type_name=type)])
+        return RecordList(
+            items=[_out(v) for v in records.list_records(principal.person_id, type_name=type)]
+        )
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Add a record")
+    @post("/", status_code=HTTP_201_CREATED, summary="Add a record", sync_to_thread=True)
     def create_record(
-        self, data: RecordCreate, principal: Principal, records: RecordService
+        self,
+        data: JSONBody[RecordCreate],
+        principal: NamedDependency[Principal],
+        records: NamedDependency[RecordService],
     ) -> RecordOut:
         return _out(records.create(principal.person_id, data.type, data.value))
 
-    @get("/{record_id:str}", summary="Read one record (its current version)")
+    @get("/{record_id:str}", summary="Read one record (its current version)", sync_to_thread=True)
     def get_record(
-        self, record_id: RecordId, principal: Principal, records: RecordService
+        self,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        records: NamedDependency[RecordService],
     ) -> RecordOut:
         return _out(records.get(principal.person_id, record_id))
 
-    @put("/{record_id:str}", summary="Change a record (keeps the earlier version)")
+    @put(
+        "/{record_id:str}",
+        summary="Change a record (keeps the earlier version)",
+        sync_to_thread=True,
+    )
     def update_record(
         self,
         record_id: RecordId,
-        data: RecordUpdate,
-        principal: Principal,
-        records: RecordService,
+        data: JSONBody[RecordUpdate],
+        principal: NamedDependency[Principal],
+        records: NamedDependency[RecordService],
     ) -> RecordOut:
         return _out(
             records.update(
@@ -71,15 +84,30 @@ class MyRecordsController(Controller):
             )
         )
 
-    @delete("/{record_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Delete a record")
+    @delete(
+        "/{record_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Delete a record",
+        sync_to_thread=True,
+    )
     def delete_record(
-        self, record_id: RecordId, principal: Principal, records: RecordService
+        self,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        records: NamedDependency[RecordService],
     ) -> None:
         records.delete(principal.person_id, record_id)
 
-    @get("/{record_id:str}/versions", summary="Every version of a record, newest first")
+    @get(
+        "/{record_id:str}/versions",
+        summary="Every version of a record, newest first",
+        sync_to_thread=True,
+    )
     def record_versions(
-        self, record_id: RecordId, principal: Principal, records: RecordService
+        self,
+        record_id: RecordId,
+        principal: NamedDependency[Principal],
+        records: NamedDependency[RecordService],
     ) -> VersionList:
         versions = records.versions(principal.person_id, record_id)
         return VersionList(
@@ -88,7 +116,12 @@ class MyRecordsController(Controller):
         )
 
 
-@get("/api/v1/record-types", tags=["records"], summary="The record-type catalogue")
+@get(
+    "/api/v1/record-types",
+    tags=["records"],
+    summary="The record-type catalogue",
+    sync_to_thread=True,
+)
 def list_record_types() -> RecordTypeList:
     return RecordTypeList(
         items=[

@@ -145,7 +145,7 @@ class RecordService:
             )
         )
 
-    def list(self, person_id: str, *, type_name: str | None = None) -> list[RecordView]:
+    def list_records(self, person_id: str, *, type_name: str | None = None) -> list[RecordView]:
         query = (
             select(
                 records.c.id,
@@ -182,7 +182,9 @@ class RecordService:
             )
             for row in rows
         ]
-        return sorted(views, key=lambda view: (catalogue_order.get(view.type, 999), view.created_at))
+        return sorted(
+            views, key=lambda view: (catalogue_order.get(view.type, 999), view.created_at)
+        )
 
     def _open(
         self,
@@ -202,8 +204,9 @@ class RecordService:
 
     def _head(self, conn: Connection, person_id: str, record_id: str) -> Any:
         row = conn.execute(
-            select(records.c.type, records.c.version, records.c.created_at, records.c.updated_at)
-            .where(records.c.id == record_id, records.c.person_id == person_id)
+            select(
+                records.c.type, records.c.version, records.c.created_at, records.c.updated_at
+            ).where(records.c.id == record_id, records.c.person_id == person_id)
         ).first()
         if row is None:
             raise RecordNotFound(record_id)

@@ -6,12 +6,12 @@ shown next to the form, never as a stack trace.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Body
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
@@ -24,7 +24,7 @@ from pds.records.catalogue import CATALOGUE, CATEGORIES
 from pds.records.service import RecordService
 from pds.settings import Settings
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, str]]
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,20 +34,26 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _signed_in(request: Request[Any, Any, Any], people: PeopleService, settings: Settings) -> Any:
+def _signed_in(
+    request: Request[Any, Any, Any],
+    people: NamedDependency[PeopleService],
+    settings: NamedDependency[Settings],
+) -> Any:
     token = request.cookies.get(session_cookie_name(settings.secure_cookies))
     return people.resolve_session(token) if token else None
 
 
-@get("/", include_in_schema=False)
+@get("/", include_in_schema=False, sync_to_thread=True)
 def home(
-    request: Request[Any, Any, Any], people: PeopleService, records: RecordService,
-    settings: Settings,
+    request: Request[Any, Any, Any],
+    people: NamedDependency[PeopleService],
+    records: NamedDependency[RecordService],
+    settings: NamedDependency[Settings],
 ) -> Template | Redirect:
     principal = _signed_in(request, people, settings)
     if principal is None:
         return Redirect("/signin")
-    views = records.list(principal.person_id)
+    views = records.list_records(principal.person_id)
     grouped: dict[str, list[Any]] = {}
     for view in views:
         grouped.setdefault(CATALOGUE[view.type].category, []).append(
@@ -59,13 +65,15 @@ def home(
     )
 
 
-@get("/signup", include_in_schema=False)
+@get("/signup", include_in_schema=False, sync_to_thread=True)
 def signup_page() -> Template:
     return Template("signup.html", context={"errors": {}, "email": ""})
 
 
-@post("/signup", include_in_schema=False)
-def signup_submit(data: Form, people: PeopleService, settings: Settings) -> Response[Any]:
+@post("/signup", include_in_schema=False, sync_to_thread=True)
+def signup_submit(
+    data: Form, people: NamedDependency[PeopleService], settings: NamedDependency[Settings]
+) -> Response[Any]:
     email = data.get("email", "").strip()
     errors: dict[str, str] = {}
     try:
@@ -80,9 +88,7 @@ def signup_submit(data: Form, people: PeopleService, settings: Settings) -> Resp
     except EmailAlreadyRegistered:
         errors["email"] = "An account with this email already exists. Sign in instead."
     if errors:
-        return Template(
-            "signup.html", context={"errors": errors, "email": email}, status_code=422
-        )
+        return Template("signup.html", context={"errors": errors, "email": email}, status_code=422)
     token = people.open_session(person_id)
     return Redirect("/", cookies=[session_cookie(settings, token)])
 
@@ -95,13 +101,15 @@ def _plain_message(field: str, message: str) -> str:
     return message
 
 
-@get("/signin", include_in_schema=False)
-def signin_page(next: str | None = None) -> Template:  # noqa: A002 - the query name
+@get("/signin", include_in_schema=False, sync_to_thread=True)
+def signin_page(next: FromQuery[str | None] = None) -> Template:
     return Template("signin.html", context={"error": None, "email": "", "next": _safe_next(next)})
 
 
-@post("/signin", include_in_schema=False)
-def signin_submit(data: Form, people: PeopleService, settings: Settings) -> Response[Any]:
+@post("/signin", include_in_schema=False, sync_to_thread=True)
+def signin_submit(
+    data: Form, people: NamedDependency[PeopleService], settings: NamedDependency[Settings]
+) -> Response[Any]:
     email = data.get("email", "").strip()
     target = _safe_next(data.get("next"))
     try:
@@ -115,9 +123,11 @@ def signin_submit(data: Form, people: PeopleService, settings: Settings) -> Resp
     return Redirect(target, cookies=[session_cookie(settings, token)])
 
 
-@post("/signout", include_in_schema=False)
+@post("/signout", include_in_schema=False, sync_to_thread=True)
 def signout_submit(
-    request: Request[Any, Any, Any], people: PeopleService, settings: Settings
+    request: Request[Any, Any, Any],
+    people: NamedDependency[PeopleService],
+    settings: NamedDependency[Settings],
 ) -> Redirect:
     token = request.cookies.get(session_cookie_name(settings.secure_cookies))
     if token:

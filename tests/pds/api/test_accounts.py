@@ -19,9 +19,7 @@ def test_signup_signs_in_and_me_returns_the_account(client: Any) -> None:
 
 
 def test_session_cookie_is_httponly_and_samesite(client: Any) -> None:
-    response = client.post(
-        "/api/v1/signup", json={"email": "c@example.org", "password": PASSWORD}
-    )
+    response = client.post("/api/v1/signup", json={"email": "c@example.org", "password": PASSWORD})
     header = response.headers["set-cookie"].lower()
     assert "httponly" in header
     assert "samesite=lax" in header
@@ -32,7 +30,9 @@ def test_signin_wrong_password_and_unknown_account_answer_alike(
 ) -> None:
     sign_up(client)
     other = new_client()
-    wrong = other.post("/api/v1/signin", json={"email": "asha@example.org", "password": "nope-nope"})
+    wrong = other.post(
+        "/api/v1/signin", json={"email": "asha@example.org", "password": "nope-nope"}
+    )
     unknown = other.post(
         "/api/v1/signin", json={"email": "nobody@example.org", "password": "nope-nope"}
     )
