@@ -8,6 +8,8 @@ TEST_STAMP := $(VENV)/.installed-test
 PDS := $(BIN)/pds
 
 export PDS_DATA_DIR ?= .pds
+PDS_HOST ?= 127.0.0.1
+PDS_PORT ?= 8000
 
 .PHONY: run test lint typecheck contracts pytest install install-test openapi clean bench run-postgres
 
@@ -31,8 +33,8 @@ run: $(STAMP)
 	$(PDS) keys init --dev --if-missing
 	$(PDS) migrate
 	$(PDS) demo
-	@echo "Serving on http://127.0.0.1:8000 (demo person: see above). Ctrl-C to stop."
-	$(PDS) serve --host 127.0.0.1 --port 8000
+	@echo "Serving on http://$(PDS_HOST):$(PDS_PORT) (demo credentials above). Ctrl-C to stop."
+	$(PDS) serve --host $(PDS_HOST) --port $(PDS_PORT)
 
 ## make test: lint, type-check, architecture contracts, then the whole test suite
 test: $(TEST_STAMP) lint typecheck contracts pytest

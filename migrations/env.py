@@ -7,7 +7,7 @@ from sqlalchemy import Connection, create_engine
 
 # Importing the table modules registers their tables on the shared metadata.
 import consent.organisations  # noqa: F401
-import pds.people.models  # noqa: F401
+import pds.people.models
 import pds.records.models  # noqa: F401
 from consent.storage import metadata
 

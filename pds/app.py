@@ -90,6 +90,7 @@ def _csrf_secret(services: Services) -> str:
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
     """Build the web application for these settings."""
+    configure_logging(settings)
     services = services or build_services(settings)
     cookie = session_cookie_name(settings.secure_cookies)
 
@@ -156,11 +157,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         on_shutdown=[services.db.dispose],
         state=State({"services": services}),
         debug=False,
+        logging_config=None,  # pds.logs configures logging
     )
 
 
 def create_app_from_env() -> Litestar:
     """Factory for the ASGI server: settings from the process environment."""
-    settings = load_settings()
-    configure_logging(settings)
-    return create_app(settings)
+    return create_app(load_settings())

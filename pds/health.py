@@ -12,7 +12,7 @@ from pds.db import Database
 
 
 def health_routes(db: Database) -> list[HTTPRouteHandler]:
-    @get("/health/live", tags=["operations"], summary="The process is up", sync_to_thread=True)
+    @get("/health/live", tags=["operations"], summary="The process is up", sync_to_thread=False)
     def live() -> dict[str, str]:
         return {"status": "ok"}
 

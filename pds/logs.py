@@ -40,10 +40,13 @@ def configure_logging(settings: Settings) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact,
     ]
+    # Tracebacks are rendered plain: never with local variables, which may hold personal data.
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if settings.is_production
-        else structlog.dev.ConsoleRenderer(colors=False)
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -59,10 +62,15 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
     )
+    root = logging.getLogger()
+    # Idempotent: one PDS handler however many apps are created (tests create many).
+    for existing in root.handlers:
+        if getattr(existing, "pds_handler", False):
+            root.removeHandler(existing)
     handler = logging.StreamHandler()
     handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers = [handler]
+    handler.pds_handler = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
     root.setLevel(logging.INFO)
 
 

@@ -65,7 +65,7 @@ def home(
     )
 
 
-@get("/signup", include_in_schema=False, sync_to_thread=True)
+@get("/signup", include_in_schema=False, sync_to_thread=False)
 def signup_page() -> Template:
     return Template("signup.html", context={"errors": {}, "email": ""})
 
@@ -101,7 +101,7 @@ def _plain_message(field: str, message: str) -> str:
     return message
 
 
-@get("/signin", include_in_schema=False, sync_to_thread=True)
+@get("/signin", include_in_schema=False, sync_to_thread=False)
 def signin_page(next: FromQuery[str | None] = None) -> Template:
     return Template("signin.html", context={"error": None, "email": "", "next": _safe_next(next)})
 
