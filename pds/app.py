@@ -35,6 +35,7 @@ from pds.people.routes import AccountController
 from pds.people.service import PeopleService, Principal
 from pds.records.routes import MyRecordsController, list_record_types
 from pds.records.service import RecordService
+from pds.request_id import request_id_middleware
 from pds.settings import Settings, load_settings
 from pds.web.routes import web_routes
 
@@ -129,6 +130,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             "principal": Provide(provide_principal, sync_to_thread=True),
         },
         exception_handlers=exception_handlers,
+        middleware=[request_id_middleware],
         response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
         request_max_body_size=settings.max_body_bytes,
         csrf_config=CSRFConfig(

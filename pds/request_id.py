@@ -1,0 +1,51 @@
+"""A request id per HTTP request: returned in `X-Request-ID`, bound to logs and audit entries."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from contextvars import ContextVar
+
+import structlog
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = "x-request-id"
+_ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_current: ContextVar[str | None] = ContextVar("pds_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served on this thread or task, if any."""
+    return _current.get()
+
+
+def _new_id() -> str:
+    return secrets.token_hex(12)
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Adopt a well-formed incoming id (from a proxy) or make one; echo it on the response."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
+        request_id = incoming if _ACCEPTABLE.match(incoming) else _new_id()
+        token = _current.set(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableScopeHeaders.from_message(message)[HEADER] = request_id
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+            _current.reset(token)
+
+    return middleware
