@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,15 @@ from pds import problems
 from pds.account.routes import MyAccountController
 from pds.account.service import AccountService
 from pds.db import Database
-from pds.health import health_routes
+from pds.health import ReadinessCheck, core_readiness_checks, health_routes
 from pds.keystore import KeyConfigurationError, KeyStore, key_provider_for
 from pds.logs import configure_logging
+from pds.metrics import (
+    MetricSource,
+    core_source,
+    metrics_route,
+    prometheus_middleware_config,
+)
 from pds.people.auth import principal_from_request, session_cookie_name
 from pds.people.routes import AccountController
 from pds.people.service import PeopleService, Principal
@@ -65,6 +71,9 @@ class Services:
     people: PeopleService
     records: RecordService
     account: AccountService
+    # Parts of the service add what operators should see: scrape-time metrics and readiness.
+    metric_sources: list[MetricSource] = field(default_factory=lambda: [core_source])
+    readiness_checks: list[ReadinessCheck] = field(default_factory=list)
 
 
 def build_services(settings: Settings) -> Services:
@@ -81,7 +90,9 @@ def build_services(settings: Settings) -> Services:
     people = PeopleService(db, keys, hasher, timedelta(seconds=settings.session_ttl_seconds))
     records = RecordService(db, keys)
     account = AccountService(db, keys, people, records, shred_on_erasure=settings.shred_on_erasure)
-    return Services(settings, db, keys, people, records, account)
+    services = Services(settings, db, keys, people, records, account)
+    services.readiness_checks.extend(core_readiness_checks(db, keys))
+    return services
 
 
 def _csrf_secret(services: Services) -> str:
@@ -116,7 +127,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             MyRecordsController,
             MyAccountController,
             list_record_types,
-            *health_routes(services.db),
+            *health_routes(services.readiness_checks),
+            metrics_route(settings, services.db, services.metric_sources),
             *web_routes(),
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
@@ -130,7 +142,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             "principal": Provide(provide_principal, sync_to_thread=True),
         },
         exception_handlers=exception_handlers,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, prometheus_middleware_config().middleware],
         response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
         request_max_body_size=settings.max_body_bytes,
         csrf_config=CSRFConfig(

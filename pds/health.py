@@ -1,7 +1,8 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes. Readiness runs every registered check and names what failed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from litestar import Response, get
@@ -9,9 +10,56 @@ from litestar.handlers import HTTPRouteHandler
 from sqlalchemy import text
 
 from pds.db import Database
+from pds.keystore import KeyStore
+from pds.migrate import current_revision, head_revision
+
+# A check returns None when healthy, or a short reason an operator can act on.
+ReadinessCheck = Callable[[], str | None]
 
 
-def health_routes(db: Database) -> list[HTTPRouteHandler]:
+def database_check(db: Database) -> ReadinessCheck:
+    def check() -> str | None:
+        try:
+            with db.read() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure means "not ready"; the type is the reason
+            return f"database unreachable ({type(exc).__name__})"
+        return None
+
+    return check
+
+
+def migrations_check(db: Database) -> ReadinessCheck:
+    def check() -> str | None:
+        try:
+            current, head = current_revision(db), head_revision()
+        except Exception as exc:  # unreachable database is reported by database_check
+            return f"schema revision unknown ({type(exc).__name__})"
+        if current != head:
+            return (
+                f"migrations pending: database at {current}, code expects {head}; run `pds migrate`"
+            )
+        return None
+
+    return check
+
+
+def keys_check(keys: KeyStore) -> ReadinessCheck:
+    def check() -> str | None:
+        try:
+            keys.reload()
+        except Exception as exc:  # unreadable, malformed or unsafe key file
+            return f"keys unavailable: {exc}"
+        return None
+
+    return check
+
+
+def core_readiness_checks(db: Database, keys: KeyStore) -> list[ReadinessCheck]:
+    return [database_check(db), migrations_check(db), keys_check(keys)]
+
+
+def health_routes(checks: Sequence[ReadinessCheck]) -> list[HTTPRouteHandler]:
     @get("/health/live", tags=["operations"], summary="The process is up", sync_to_thread=False)
     def live() -> dict[str, str]:
         return {"status": "ok"}
@@ -19,19 +67,17 @@ def health_routes(db: Database) -> list[HTTPRouteHandler]:
     @get(
         "/health/ready",
         tags=["operations"],
-        summary="The service can serve requests",
+        summary="The service can serve requests (database, schema, keys, audit checkpoint)",
         sync_to_thread=True,
     )
     def ready() -> Response[dict[str, Any]]:
-        try:
-            with db.read() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:  # any failure here means "not ready", with its reason
+        reasons = [reason for check in checks if (reason := check()) is not None]
+        if reasons:
             return Response(
-                {"status": "unavailable", "reason": f"database: {type(exc).__name__}"},
+                {"status": "unavailable", "reasons": reasons},
                 status_code=503,
-                headers={"Retry-After": "5"},
+                headers={"Retry-After": "5", "Cache-Control": "no-store"},
             )
-        return Response({"status": "ok"})
+        return Response({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
     return [live, ready]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "PDS_"
@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         True,
         description="rotate the key-encryption key after each erasure so backups taken "
         "before it cannot be decrypted with the current keys",
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token for /metrics; unset disables the endpoint"
     )
     demo_password: str = Field(
         "demo-password-2026", repr=False, description="password of the demo person (pds demo)"
