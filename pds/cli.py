@@ -11,6 +11,7 @@ import click
 from pds.app import Services, build_services, create_app
 from pds.db import Database
 from pds.demo import seed_demo
+from pds.doctor import run_doctor
 from pds.keystore import (
     FileKeyProvider,
     KeyConfigurationError,
@@ -150,6 +151,19 @@ def keys_status() -> None:
             indent=2,
         )
     )
+
+
+@main.command()
+def doctor() -> None:
+    """Check configuration, keys, database, migrations and audit; print what to fix."""
+    findings = run_doctor()
+    for finding in findings:
+        mark = "ok  " if finding.ok else "FAIL"
+        click.echo(f"[{mark}] {finding.check}: {finding.message}")
+        if finding.fix:
+            click.echo(f"       fix: {finding.fix}")
+    if not all(finding.ok for finding in findings):
+        raise SystemExit(1)
 
 
 @main.group()

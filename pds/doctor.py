@@ -1,0 +1,152 @@
+"""`pds doctor`: check configuration, keys, database, migrations and audit, and say what to fix."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from pds.db import Database
+from pds.keystore import (
+    FileKeyProvider,
+    KeyConfigurationError,
+    KeyMaterial,
+    KeyStore,
+    key_provider_for,
+)
+from pds.migrate import current_revision, head_revision
+from pds.people.datakeys import count_by_kek
+from pds.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    message: str
+    fix: str = ""
+
+
+# Later parts of the service (e.g. the audit log) add checks that need a working database.
+DatabaseCheck = Callable[[Settings, Database, KeyStore], Iterator[Finding]]
+EXTRA_CHECKS: list[DatabaseCheck] = []
+
+
+def run_doctor(environ: dict[str, str] | None = None) -> list[Finding]:
+    """Every finding, in the order an operator should fix them."""
+    try:
+        settings = load_settings(environ)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        return [
+            Finding(
+                "configuration",
+                False,
+                f"invalid settings: {fields}",
+                "fix the PDS_* variables named",
+            )
+        ]
+    findings = list(_configuration(settings))
+    material = None
+    keys: KeyStore | None = None
+    try:
+        keys = KeyStore(key_provider_for(settings.keyring_json, settings.resolved_keyring_file))
+        material = keys.material
+        findings.append(Finding("keys", True, repr(material)))
+    except KeyConfigurationError as exc:
+        findings.append(Finding("keys", False, str(exc), _key_fix(settings)))
+    if material is not None and settings.is_production and material.development:
+        findings.append(
+            Finding(
+                "keys",
+                False,
+                "development keys in production",
+                "run `pds keys init` on a safe machine and install the result",
+            )
+        )
+    db = Database(settings.resolved_database_url)
+    try:
+        findings.extend(_database(db, material))
+        if keys is not None and all(
+            f.ok for f in findings if f.check in ("database", "migrations")
+        ):
+            for extra in EXTRA_CHECKS:
+                findings.extend(extra(settings, db, keys))
+    finally:
+        db.dispose()
+    return findings
+
+
+def _configuration(settings: Settings) -> Iterator[Finding]:
+    yield Finding(
+        "configuration",
+        True,
+        f"environment={settings.environment.value}, public_url={settings.public_url}",
+    )
+    if settings.is_production and not settings.public_url.startswith("https://"):
+        yield Finding(
+            "configuration",
+            False,
+            "production without https public URL",
+            "set PDS_PUBLIC_URL=https://…",
+        )
+    if settings.keyring_json is None and settings.resolved_keyring_file.exists():
+        mode = stat.S_IMODE(settings.resolved_keyring_file.stat().st_mode)
+        if mode & 0o077:
+            yield Finding(
+                "keys",
+                False,
+                f"key file mode is {mode:o}: readable by others",
+                f"chmod 600 {settings.resolved_keyring_file}",
+            )
+
+
+def _key_fix(settings: Settings) -> str:
+    if (
+        settings.keyring_json is None
+        and not FileKeyProvider(settings.resolved_keyring_file).exists()
+    ):
+        return "run `pds keys init` (development: `pds keys init --dev`)"
+    return f"chmod 600 {settings.resolved_keyring_file}; check its contents"
+
+
+def _database(db: Database, material: KeyMaterial | None) -> Iterator[Finding]:
+    try:
+        current = current_revision(db)
+    except Exception as exc:  # unreachable, bad credentials, missing driver…
+        yield Finding(
+            "database",
+            False,
+            f"cannot connect ({type(exc).__name__})",
+            "check PDS_DATABASE_URL and that the server is up",
+        )
+        return
+    yield Finding("database", True, f"connected ({db.engine.dialect.name})")
+    head = head_revision()
+    if current != head:
+        yield Finding(
+            "migrations", False, f"database at {current}, code expects {head}", "run `pds migrate`"
+        )
+        return
+    yield Finding("migrations", True, f"at {head}")
+    if material is None:
+        return
+    with db.read() as conn:
+        usage = count_by_kek(conn)
+    missing = sorted(set(usage) - set(material.keyring.ids))
+    if missing:
+        yield Finding(
+            "keys",
+            False,
+            f"data keys wrapped by KEKs not in the key file: {missing}",
+            "restore the key file from its backup",
+        )
+    retired = sorted(set(material.keyring.ids) - set(usage) - {material.keyring.active_id})
+    if retired:
+        yield Finding(
+            "keys",
+            True,
+            f"retired KEKs no longer used: {retired} (may be removed with `pds keys remove-kek`)",
+        )

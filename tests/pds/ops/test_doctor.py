@@ -1,0 +1,54 @@
+"""`pds doctor` finds what is wrong and says how to fix it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from pds.cli import main
+from pds.settings import Settings
+
+
+def _doctor(settings: Settings) -> Any:
+    env = {
+        "PDS_DATA_DIR": str(settings.data_dir),
+        "PDS_DATABASE_URL": settings.resolved_database_url,
+        "PDS_ENVIRONMENT": "test",
+    }
+    return CliRunner().invoke(main, ["doctor"], env=env)
+
+
+def test_doctor_passes_on_a_healthy_service(settings: Settings, services: Any) -> None:
+    result = _doctor(settings)
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+    assert "[ok  ] migrations" in result.output
+
+
+def test_doctor_detects_a_wrong_key_file_permission(settings: Settings, services: Any) -> None:
+    settings.resolved_keyring_file.chmod(0o640)
+    result = _doctor(settings)
+    settings.resolved_keyring_file.chmod(0o600)
+    assert result.exit_code == 1
+    assert "readable by others" in result.output
+    assert f"chmod 600 {settings.resolved_keyring_file}" in result.output
+
+
+def test_doctor_detects_a_pending_migration(settings: Settings, services: Any) -> None:
+    with services.db.write() as conn:
+        conn.execute(text("DELETE FROM alembic_version"))  # as if never migrated
+    result = _doctor(settings)
+    assert result.exit_code == 1
+    assert "[FAIL] migrations" in result.output
+    assert "run `pds migrate`" in result.output
+
+
+def test_doctor_detects_an_unreachable_database(settings: Settings) -> None:
+    broken = settings.model_copy(
+        update={"database_url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    )
+    result = _doctor(broken)
+    assert result.exit_code == 1
+    assert "[FAIL] database: cannot connect" in result.output
