@@ -95,9 +95,19 @@ def validate_redirect_uri(uri: str) -> str:
     host = parts.hostname or ""
     if parts.scheme == "http" and host not in ("127.0.0.1", "localhost", "[::1]", "::1"):
         raise InvalidClientMetadata(f"redirect URI must use https (loopback excepted): {uri!r}")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidClientMetadata(f"redirect URI must not carry credentials: {uri!r}")
     if "*" in uri:
         raise InvalidClientMetadata("wildcards are not allowed in redirect URIs")
     return uri
+
+
+def new_client_id() -> str:
+    return "pds_" + random_token(16)
+
+
+def new_client_secret() -> str:
+    return random_token(32)
 
 
 def create_organisation(
@@ -128,13 +138,19 @@ def register_client(
     redirect_uris: Sequence[str],
     allowed_scopes: Sequence[str],
     public: bool,
+    client_id: str | None = None,
+    client_secret: str | None = None,
 ) -> IssuedCredentials:
-    """Create an OAuth client; the secret is returned once and stored only as a hash."""
+    """Create an OAuth client; the secret is returned once and stored only as a hash.
+
+    `client_id` and `client_secret` are generated unless given (dynamic registration generates
+    them first, the way Authlib's registration endpoint expects).
+    """
     if not redirect_uris:
         raise InvalidClientMetadata("at least one redirect URI is required")
     uris = tuple(validate_redirect_uri(uri) for uri in redirect_uris)
-    client_id = "pds_" + random_token(16)
-    secret = None if public else random_token(32)
+    client_id = client_id or new_client_id()
+    secret = None if public else (client_secret or new_client_secret())
     conn.execute(
         insert(oauth_clients).values(
             client_id=client_id,

@@ -7,10 +7,11 @@ It lives in `consent` (the lowest layer that touches a database) so that both `c
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Dialect, MetaData, String
+from sqlalchemy import BigInteger, Connection, Dialect, MetaData, String
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -59,3 +60,14 @@ class Timestamp(TypeDecorator[datetime]):
 
 def id_column_type() -> String:
     return String(36)
+
+
+class Transactions(Protocol):
+    """What `consent` needs of a database: read and write transactions (pds.db.Database is one).
+
+    A write transaction must never be opened while the same thread holds another one.
+    """
+
+    def read(self) -> AbstractContextManager[Connection]: ...
+
+    def write(self) -> AbstractContextManager[Connection]: ...

@@ -1,0 +1,122 @@
+"""The resource API's access decision, a hot path: bearer token → live grant → what it allows.
+
+One indexed lookup per request (the token's hash, joined with its grant), built once at import
+so SQLAlchemy compiles it once. The grant is read on every call, so a revocation, a narrowing or
+an expiry applies to the very next request. A token's effective scopes are the scopes it was
+issued with intersected with its grant's current scopes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select, update
+
+from consent.grants import GrantState, grants
+from consent.scopes import Action, Scope, ScopeSet
+from consent.storage import Timestamp, Transactions, utcnow
+from consent.tokens import oauth_tokens
+from crypto.lookup import token_hash
+
+# Longer strings are not tokens we issued; refusing them early bounds the work per request.
+MAX_TOKEN_LENGTH = 256
+# last_access_at is coarse on purpose: one write a minute per grant, not one per request.
+ACCESS_NOTE_INTERVAL = timedelta(seconds=60)
+
+_NOW = bindparam("now", type_=Timestamp())
+_LOOKUP = (
+    select(
+        oauth_tokens.c.scope.label("token_scope"),
+        oauth_tokens.c.person_id,
+        oauth_tokens.c.client_id,
+        grants.c.id.label("grant_id"),
+        grants.c.scope.label("grant_scope"),
+        grants.c.organisation_id,
+        grants.c.purpose,
+        grants.c.last_access_at,
+    )
+    .join(grants, grants.c.id == oauth_tokens.c.grant_id)
+    .where(
+        oauth_tokens.c.access_hash == bindparam("digest"),
+        oauth_tokens.c.revoked_at.is_(None),
+        oauth_tokens.c.access_expires_at > _NOW,
+        grants.c.state == GrantState.ACTIVE.value,
+        grants.c.expires_at > _NOW,
+    )
+)
+_NOTE_ACCESS = (
+    update(grants)
+    .where(grants.c.id == bindparam("grant_id"))
+    .values(last_access_at=bindparam("now", type_=Timestamp()))
+)
+
+
+class MissingAccessToken(Exception):
+    """No bearer token was presented (RFC 6750 §3.1: answer without an error code)."""
+
+
+class InvalidAccessToken(Exception):
+    """Unknown, expired or revoked token, or its grant ended (RFC 6750 `invalid_token`)."""
+
+
+class InsufficientScope(Exception):
+    """The token is valid but does not allow this action (RFC 6750 `insufficient_scope`)."""
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(str(scope))
+        self.scope = scope
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """Who a valid token acts for and what it may do, right now."""
+
+    person_id: str
+    client_id: str
+    organisation_id: str
+    grant_id: str
+    purpose: str
+    scopes: ScopeSet
+
+    def allows(self, record_type: str, action: Action) -> bool:
+        return self.scopes.allows(record_type, action)
+
+    def readable_types(self) -> frozenset[str]:
+        return self.scopes.record_types(Action.READ)
+
+    def require(self, record_type: str, action: Action) -> None:
+        if not self.allows(record_type, action):
+            raise InsufficientScope(Scope(record_type, action))
+
+
+class AccessChecker:
+    """Turns a bearer token into an AccessContext, or refuses it."""
+
+    def __init__(self, db: Transactions, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    def authenticate(self, token: str | None) -> AccessContext:
+        if not token:
+            raise MissingAccessToken
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidAccessToken
+        now = self.clock()
+        with self.db.read() as conn:
+            row = conn.execute(_LOOKUP, {"digest": token_hash(token), "now": now}).first()
+        if row is None:
+            raise InvalidAccessToken
+        context = AccessContext(
+            person_id=row.person_id,
+            client_id=row.client_id,
+            organisation_id=row.organisation_id,
+            grant_id=row.grant_id,
+            purpose=row.purpose,
+            scopes=ScopeSet.parse(row.token_scope) & ScopeSet.parse(row.grant_scope),
+        )
+        if row.last_access_at is None or now - row.last_access_at >= ACCESS_NOTE_INTERVAL:
+            with self.db.write() as conn:
+                conn.execute(_NOTE_ACCESS, {"grant_id": row.grant_id, "now": now})
+        return context

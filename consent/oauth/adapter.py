@@ -1,0 +1,195 @@
+"""Litestar adapter for the authorization server, shaped like Authlib's Flask integration.
+
+The overrides are the ones `authlib/integrations/flask_oauth2/authorization_server.py` makes:
+`create_oauth2_request`, `create_json_request`, `handle_response`, `send_signal`. Handlers read
+the request body asynchronously into an `OAuthCall`, then run Authlib (synchronous, database
+bound) in a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from authlib.oauth2.rfc6749 import (
+    InvalidRequestError,
+    JsonPayload,
+    JsonRequest,
+    OAuth2Error,
+    OAuth2Payload,
+    OAuth2Request,
+)
+from litestar import Request, Response
+
+from consent.oauth.server import ConsentAuthorizationServer
+
+T = TypeVar("T")
+# Authlib refuses plain-http request URLs unless a process-wide variable is set. Our policy is
+# per deployment (TLS ends at the proxy; production requires an https issuer), so the check is
+# given a stand-in when plain http is allowed, and the real URI is stored afterwards.
+_SECURE_STAND_IN = "https://issuer.invalid/"
+
+
+@dataclass(frozen=True)
+class OAuthCall:
+    """The parts of an HTTP request the authorization server reads."""
+
+    method: str
+    uri: str
+    headers: Mapping[str, str]
+    params: dict[str, list[str]] = field(default_factory=dict)
+    json_body: Any = None
+
+    def repeats_a_parameter(self) -> bool:
+        return any(len(values) > 1 for values in self.params.values())
+
+
+class CallPayload(OAuth2Payload):  # type: ignore[misc]
+    def __init__(self, params: dict[str, list[str]]) -> None:
+        self._params = params
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {key: values[0] for key, values in self._params.items() if values}
+
+    @property
+    def datalist(self) -> defaultdict[str, list[str]]:
+        return defaultdict(list, self._params)
+
+
+class LitestarOAuth2Request(OAuth2Request):  # type: ignore[misc]
+    def __init__(self, call: OAuthCall, *, allow_http: bool) -> None:
+        super().__init__(call.method, _SECURE_STAND_IN if allow_http else call.uri, call.headers)
+        self.uri = call.uri
+        self.payload = CallPayload(call.params)
+
+    @property
+    def args(self) -> dict[str, str]:
+        return dict(self.payload.data)
+
+    @property
+    def form(self) -> dict[str, str]:
+        return dict(self.payload.data)
+
+
+class CallJsonPayload(JsonPayload):  # type: ignore[misc]
+    def __init__(self, body: Any) -> None:
+        self._body = body if isinstance(body, dict) else {}
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self._body
+
+
+class OAuthResponse(Response[Any]):
+    """A response whose `location` Authlib's RFC 9207 extension can read and rewrite."""
+
+    @property
+    def location(self) -> str | None:
+        value = self.headers.get("Location")
+        return None if value is None else str(value)
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.headers["Location"] = value
+
+
+class LitestarAuthorizationServer(ConsentAuthorizationServer):
+    def __init__(self, *args: Any, allow_http: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allow_http = allow_http
+
+    def create_oauth2_request(self, request: OAuthCall | OAuth2Request) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        return LitestarOAuth2Request(request, allow_http=self.allow_http)
+
+    def create_json_request(self, request: OAuthCall) -> JsonRequest:
+        json_request = JsonRequest(request.method, request.uri, request.headers)
+        json_request.payload = CallJsonPayload(request.json_body)
+        return json_request
+
+    def handle_response(
+        self, status_code: int, payload: Any, headers: list[tuple[str, str]]
+    ) -> OAuthResponse:
+        content = payload if isinstance(payload, dict) else (payload or b"")
+        media_type = "application/json" if isinstance(payload, dict) else "text/plain"
+        response_headers = dict(headers)
+        response_headers.setdefault("Cache-Control", "no-store")
+        return OAuthResponse(
+            content, status_code=status_code, headers=response_headers, media_type=media_type
+        )
+
+    def error_response(self, error: OAuth2Error, call: OAuthCall | None = None) -> OAuthResponse:
+        request = None if call is None else self.create_oauth2_request(call)
+        response: OAuthResponse = self.handle_error_response(request, error)
+        return response
+
+    def authorization_error_response(self, error: OAuth2Error) -> OAuthResponse | None:
+        """The redirect for an authorization error, with `iss`; None when we may not redirect.
+
+        Authlib sets `redirect_uri` on an error only once the client and its redirect URI are
+        known to match; any other error must be shown to the person, never redirected.
+        """
+        if not error.redirect_uri:
+            return None
+        response = self.error_response(error)
+        self.execute_hook("after_create_authorization_response", response)
+        return response
+
+
+def _params(items: Any) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = defaultdict(list)
+    for key, value in items:
+        if isinstance(value, str):
+            params[key].append(value)
+    return dict(params)
+
+
+def query_call(request: Request[Any, Any, Any], issuer: str) -> OAuthCall:
+    """The OAuth parameters of a request's query string (the authorization endpoint)."""
+    return OAuthCall(
+        method="GET",
+        uri=_uri(request, issuer),
+        headers=request.headers,
+        params=_params(request.query_params.multi_items()),
+    )
+
+
+async def form_call(request: Request[Any, Any, Any], issuer: str) -> OAuthCall:
+    """The OAuth parameters of a form-encoded POST (token, revocation, introspection)."""
+    form = await request.form()
+    return OAuthCall("POST", _uri(request, issuer), request.headers, _params(form.multi_items()))
+
+
+async def json_call(request: Request[Any, Any, Any], issuer: str) -> OAuthCall:
+    """A JSON POST (registration); a body that is not a JSON object reads as empty."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        body = None
+    return OAuthCall("POST", _uri(request, issuer), request.headers, json_body=body)
+
+
+def _uri(request: Request[Any, Any, Any], issuer: str) -> str:
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return issuer + request.url.path + (f"?{query}" if query else "")
+
+
+async def in_thread(
+    server: LitestarAuthorizationServer, run: Callable[[], OAuthResponse | None]
+) -> OAuthResponse:
+    """Run an Authlib call off the event loop; input Authlib cannot describe is invalid_request."""
+
+    def guarded() -> OAuthResponse:
+        try:
+            response = run()
+        except ValueError:  # e.g. an error description Authlib built from unprintable input
+            return server.error_response(InvalidRequestError())
+        return response if response is not None else server.error_response(InvalidRequestError())
+
+    return await anyio.to_thread.run_sync(guarded)

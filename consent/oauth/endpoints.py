@@ -1,0 +1,169 @@
+"""Revocation (RFC 7009), introspection (RFC 7662) and dynamic registration (RFC 7591)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6750 import InvalidTokenError
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7591 import (
+    ClientRegistrationEndpoint,
+    InvalidClientMetadataError,
+    InvalidRedirectURIError,
+)
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+
+from consent.oauth.models import (
+    CONFIDENTIAL_AUTH_METHODS,
+    PUBLIC_AUTH_METHOD,
+    OAuthClient,
+    StoredToken,
+    find_token,
+)
+from consent.organisations import (
+    InvalidClientMetadata,
+    create_organisation,
+    new_client_id,
+    new_client_secret,
+    register_client,
+    validate_redirect_uri,
+)
+from consent.registration import (
+    RegistrationToken,
+    find_registration_token,
+    spend_registration_token,
+)
+from consent.scopes import InvalidScope
+from consent.tokens import revoke_family, revoke_token
+
+if TYPE_CHECKING:
+    from consent.oauth.server import ConsentAuthorizationServer
+
+
+class TokenRevocation(RevocationEndpoint):  # type: ignore[misc]
+    # RFC 7009 §2.1: public clients may revoke their own tokens too.
+    CLIENT_AUTH_METHODS = [*CONFIDENTIAL_AUTH_METHODS, PUBLIC_AUTH_METHOD]
+    server: ConsentAuthorizationServer
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> StoredToken | None:
+        with self.server.db.read() as conn:
+            return find_token(conn, token_string, token_type_hint, self.server.clock())
+
+    def revoke_token(self, token: StoredToken, request: OAuth2Request) -> None:
+        """Mark revoked, never delete; a refresh token takes everything rotated from it along."""
+        now = self.server.clock()
+        with self.server.db.write() as conn:
+            if token.presented_as == "refresh_token":
+                revoke_family(conn, token.family_id, now)
+            else:
+                revoke_token(conn, token.id, now)
+
+
+class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = list(CONFIDENTIAL_AUTH_METHODS)
+    server: ConsentAuthorizationServer
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> StoredToken | None:
+        with self.server.db.read() as conn:
+            return find_token(conn, token_string, token_type_hint, self.server.clock())
+
+    def check_permission(
+        self, token: StoredToken, client: OAuthClient, request: OAuth2Request
+    ) -> bool:
+        # A client learns about its own tokens only; another client's token is "inactive".
+        return token.check_client(client)
+
+    def introspect_token(self, token: StoredToken) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "active": True,
+            "client_id": token.client_id,
+            "scope": token.scope,
+            "iat": int(token.issued_at.timestamp()),
+            "iss": self.server.issuer,
+            "sub": self.server.subject_for(token.person_id, token.organisation_id),
+            "purpose": token.purpose,
+        }
+        if token.presented_as == "access_token":
+            payload["token_type"] = "Bearer"  # noqa: S105 - a type name, not a secret
+            payload["exp"] = int(token.access_expires_at.timestamp())
+        return payload
+
+
+class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
+    """Registration with a single-use initial access token from `pds org registration-token`."""
+
+    server: ConsentAuthorizationServer
+
+    def authenticate_token(self, request: Any) -> RegistrationToken:
+        scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidTokenError("An initial access token is required.", realm="pds")
+        with self.server.db.read() as conn:
+            found = find_registration_token(conn, token.strip())
+        if found is None:
+            raise InvalidTokenError(realm="pds")
+        return found
+
+    def get_server_metadata(self) -> dict[str, Any]:
+        return self.server.metadata()
+
+    def extract_client_metadata(self, request: Any) -> dict[str, Any]:
+        metadata: dict[str, Any] = super().extract_client_metadata(request)
+        uris = metadata.get("redirect_uris")
+        if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
+            raise InvalidRedirectURIError("redirect_uris is required.")
+        try:
+            for uri in uris:
+                validate_redirect_uri(uri)
+        except InvalidClientMetadata:
+            raise InvalidRedirectURIError("A redirect URI is not acceptable.") from None
+        scope = metadata.get("scope")
+        try:
+            if not isinstance(scope, str) or not self.server.vocabulary.parse(scope):
+                raise InvalidClientMetadataError("scope is required.")
+        except InvalidScope:
+            raise InvalidClientMetadataError("scope names an unknown scope.") from None
+        name = metadata.get("client_name")
+        if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
+            raise InvalidClientMetadataError("client_name is required (at most 200 characters).")
+        return metadata
+
+    def generate_client_id(self, request: Any) -> str:
+        return new_client_id()
+
+    def generate_client_secret(self, request: Any) -> str:
+        return new_client_secret()
+
+    def generate_client_info(self, request: Any) -> dict[str, Any]:
+        info: dict[str, Any] = super().generate_client_info(request)
+        if _is_public(request.payload.data):
+            del info["client_secret"], info["client_secret_expires_at"]
+        return info
+
+    def save_client(
+        self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any
+    ) -> str:
+        token: RegistrationToken = request.credential
+        client_id = str(client_info["client_id"])
+        with self.server.db.write() as conn:
+            if not spend_registration_token(conn, token, client_id):
+                raise InvalidTokenError(realm="pds")
+            organisation_id = token.organisation_id or create_organisation(
+                conn, name=client_metadata["client_name"]
+            )
+            register_client(
+                conn,
+                organisation_id=organisation_id,
+                client_name=client_metadata["client_name"],
+                redirect_uris=client_metadata["redirect_uris"],
+                allowed_scopes=client_metadata["scope"].split(),
+                public=_is_public(client_metadata),
+                client_id=client_id,
+                client_secret=client_info.get("client_secret"),
+            )
+        return client_id
+
+
+def _is_public(metadata: Any) -> bool:
+    return isinstance(metadata, dict) and metadata.get("token_endpoint_auth_method") == "none"
