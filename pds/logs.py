@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -31,7 +31,7 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Route structlog through stdlib logging with one formatter for both."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -67,7 +67,7 @@ def configure_logging(settings: Settings) -> None:
     for existing in root.handlers:
         if getattr(existing, "pds_handler", False):
             root.removeHandler(existing)
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     handler.pds_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)

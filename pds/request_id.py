@@ -1,9 +1,13 @@
-"""A request id per HTTP request: returned in `X-Request-ID`, bound to logs and audit entries."""
+"""A request id per HTTP request: returned in `X-Request-ID`, bound to logs and audit entries.
+
+The same middleware writes one access-log line per request.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
+import time
 from contextvars import ContextVar
 
 import structlog
@@ -13,6 +17,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "x-request-id"
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+access_log = structlog.get_logger("pds.access")
 _current: ContextVar[str | None] = ContextVar("pds_request_id", default=None)
 
 
@@ -37,14 +42,27 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         token = _current.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
+        started = time.perf_counter()
+        status = 500
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 MutableScopeHeaders.from_message(message)[HEADER] = request_id
             await send(message)
 
         try:
             await app(scope, receive, send_with_id)
         finally:
+            # The path only, never the query string (it may carry personal data or codes).
+            access_log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
             structlog.contextvars.unbind_contextvars("request_id")
             _current.reset(token)
 

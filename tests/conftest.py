@@ -29,9 +29,12 @@ ENGINES = ["sqlite", "postgresql"]
 
 def _worker_database_url() -> str:
     """One PostgreSQL database per xdist worker, so parallel tests never share tables."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # Unique per test session too (xdist workers share their controller's pid), so two test
+    # runs against the same server never truncate each other's tables.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    session = f"{os.getppid()}_{worker}" if worker else str(os.getpid())
     url = make_url(POSTGRES_URL)
-    name = f"{url.database}_{worker}"
+    name = f"{url.database}_{session}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         exists = conn.execute(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from click.testing import CliRunner
-from sqlalchemy import text
 
 from pds.cli import main
 from pds.settings import Settings
+from tests.pds.ops.schema import schema_version
 
 
 def _doctor(settings: Settings) -> Any:
@@ -37,9 +37,8 @@ def test_doctor_detects_a_wrong_key_file_permission(settings: Settings, services
 
 
 def test_doctor_detects_a_pending_migration(settings: Settings, services: Any) -> None:
-    with services.db.write() as conn:
-        conn.execute(text("DELETE FROM alembic_version"))  # as if never migrated
-    result = _doctor(settings)
+    with schema_version(services.db, None):  # as if never migrated
+        result = _doctor(settings)
     assert result.exit_code == 1
     assert "[FAIL] migrations" in result.output
     assert "run `pds migrate`" in result.output

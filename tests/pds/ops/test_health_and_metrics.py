@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from litestar.testing import TestClient
-from sqlalchemy import text
 
 from pds.app import build_services, create_app
 from pds.settings import Settings
 from tests.conftest import TEST_ORIGIN, make_settings, sign_up
+from tests.pds.ops.schema import schema_version
 
 
 def _ready(settings: Settings) -> Any:
@@ -56,9 +56,8 @@ def test_not_ready_when_keys_become_unreadable(settings: Settings, services: Any
 
 
 def test_schema_rolled_back_is_reported(settings: Settings, services: Any) -> None:
-    with services.db.write() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = 'old'"))
-    response = _ready(settings)
+    with schema_version(services.db, "old"):
+        response = _ready(settings)
     assert response.status_code == 503
     assert "database at old" in json.dumps(response.json())
 

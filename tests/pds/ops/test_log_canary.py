@@ -1,0 +1,75 @@
+"""No token, password, cookie or record value reaches a log line; every line has a request id."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import secrets
+from typing import Any
+
+import pytest
+import structlog
+
+from pds.logs import configure_logging
+from pds.settings import Settings, load_settings
+
+
+@pytest.fixture
+def json_logs(settings: Settings) -> Any:
+    """Production (JSON) logging into a buffer the test reads."""
+    buffer = io.StringIO()
+    configure_logging(load_settings({"PDS_ENVIRONMENT": "production"}), stream=buffer)
+    # The test's own HTTP client logs every URL it requests: that is the harness, not the server.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    yield buffer
+    logging.getLogger("httpx").setLevel(logging.NOTSET)
+    configure_logging(settings)
+
+
+def _lines(captured: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in captured.splitlines() if line.startswith("{")]
+
+
+def test_canaries_through_every_api_never_reach_the_logs(
+    client: Any, new_client: Any, json_logs: io.StringIO
+) -> None:
+    canary = "CANARY" + secrets.token_hex(6)
+    password = canary + "-password"
+    email = f"{canary.lower()}@example.org"
+    assert (
+        client.post("/api/v1/signup", json={"email": email, "password": password}).status_code
+        == 201
+    )
+    record = client.post(
+        "/api/v1/me/records", json={"type": "identity.name", "value": {"given_name": canary}}
+    ).json()
+    client.put(f"/api/v1/me/records/{record['id']}", json={"value": {"given_name": canary + "x"}})
+    client.get(f"/api/v1/me/records/{record['id']}/versions")
+    client.get("/api/v1/me/export")
+    client.post("/api/v1/me/records", json={"type": "contact.phone", "value": {"number": canary}})
+    new_client().post("/api/v1/signin", json={"email": email, "password": canary + "-wrong"})
+    client.get(f"/signin?next=/{canary}")
+    session_cookie = client.cookies.get("pds_session")
+    structlog.get_logger("test").info("careless", password=password, token=session_cookie)
+    client.request("DELETE", "/api/v1/me", json={"password": password})
+
+    captured = json_logs.getvalue()
+    lines = _lines(captured)
+    assert len(lines) >= 10, captured[:2000]
+    for needle in (canary, canary.lower(), password, email, session_cookie):
+        assert needle not in captured
+    requests = [line for line in lines if line.get("event") == "request"]
+    assert requests and all(len(line["request_id"]) >= 8 for line in requests)
+    careless = next(line for line in lines if line.get("event") == "careless")
+    assert careless["password"] == "[redacted]" and careless["token"] == "[redacted]"
+
+
+def test_request_id_is_echoed_and_adopted(client: Any) -> None:
+    generated = client.get("/health/live").headers["x-request-id"]
+    assert len(generated) >= 16
+    adopted = client.get("/health/live", headers={"X-Request-ID": "proxy-id-12345"})
+    assert adopted.headers["x-request-id"] == "proxy-id-12345"
+    hostile = client.get("/health/live", headers={"X-Request-ID": "bad id\nwith newline"})
+    assert hostile.headers["x-request-id"] != "bad id\nwith newline"
+    assert logging.getLogger().handlers
