@@ -13,6 +13,10 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from consent.access import InsufficientScope, InvalidAccessToken, MissingAccessToken
+from consent.grant_service import InvalidDuration
+from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
+from consent.scopes import InvalidScope
 from crypto.passwords import PasswordPolicyError
 from pds.people.datakeys import DataKeyMissing
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials
@@ -57,7 +61,33 @@ DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
     ),
     TooManyRecords: ProblemKind(422, "too-many-records", "Too many records"),
     DataKeyMissing: ProblemKind(410, "account-erased", "This account has been erased"),
+    MissingAccessToken: ProblemKind(401, "unauthenticated", "A bearer token is required"),
+    InvalidAccessToken: ProblemKind(
+        401, "invalid-token", "The access token is invalid, expired or revoked"
+    ),
+    InsufficientScope: ProblemKind(
+        403, "insufficient-scope", "The access token does not allow this"
+    ),
+    GrantNotFound: ProblemKind(404, "not-found", "No such connection"),
+    GrantNotActive: ProblemKind(409, "connection-ended", "This connection has already ended"),
+    WideningRefused: ProblemKind(422, "widening-refused", "A connection can only be narrowed here"),
+    InvalidDuration: ProblemKind(422, "validation", "The end date is not acceptable"),
+    InvalidScope: ProblemKind(422, "invalid-scope", "Unknown or malformed scope"),
 }
+
+# RFC 6750 §3: the resource API's 401/403 say how to authenticate and what went wrong.
+_BEARER_REALM = 'Bearer realm="pds"'
+
+
+def bearer_challenge(exc: Exception) -> dict[str, str] | None:
+    if isinstance(exc, MissingAccessToken):
+        return {"WWW-Authenticate": _BEARER_REALM}
+    if isinstance(exc, InvalidAccessToken):
+        return {"WWW-Authenticate": f'{_BEARER_REALM}, error="invalid_token"'}
+    if isinstance(exc, InsufficientScope):
+        scope = exc.scope
+        return {"WWW-Authenticate": f'{_BEARER_REALM}, error="insufficient_scope", scope="{scope}"'}
+    return None
 
 
 def problem(
@@ -115,7 +145,17 @@ def domain_problem(exc: Exception) -> Response[dict[str, Any]]:
     elif isinstance(exc, RecordIntegrityError):
         extra["record_id"] = exc.record_id
         log.error("record_integrity_failure", record_id=exc.record_id)
-    return problem(kind.status, kind.slug, kind.title, detail, errors=errors, extra=extra)
+    elif isinstance(exc, (WideningRefused, InvalidDuration, InvalidScope)):
+        detail = str(exc)
+    return problem(
+        kind.status,
+        kind.slug,
+        kind.title,
+        detail,
+        errors=errors,
+        extra=extra,
+        headers=bearer_challenge(exc),
+    )
 
 
 def validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:
@@ -149,9 +189,11 @@ def http_problem(exc: HTTPException) -> Response[dict[str, Any]]:
         429: "rate-limited",
     }.get(exc.status_code, "http-error")
     detail = exc.detail if exc.detail and exc.status_code < 500 else None
-    return problem(
-        exc.status_code, slug, _reason(exc.status_code), detail, headers=exc.headers or None
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 429 and "Retry-After" not in headers:
+        # Litestar sends the draft RateLimit-Reset header; clients also expect Retry-After.
+        headers["Retry-After"] = headers.get("RateLimit-Reset", "60")
+    return problem(exc.status_code, slug, _reason(exc.status_code), detail, headers=headers or None)
 
 
 def _reason(status: int) -> str:

@@ -52,6 +52,18 @@ class Settings(BaseSettings):
         description="rotate the key-encryption key after each erasure so backups taken "
         "before it cannot be decrypted with the current keys",
     )
+    rate_limit_signin_per_minute: int = Field(
+        10, ge=0, description="sign-in attempts per client address per minute (0: off)"
+    )
+    rate_limit_signup_per_minute: int = Field(
+        10, ge=0, description="sign-ups and OAuth registrations per address per minute"
+    )
+    rate_limit_token_per_minute: int = Field(
+        300, ge=0, description="OAuth token requests per address per minute"
+    )
+    rate_limit_record_writes_per_minute: int = Field(
+        120, ge=0, description="record writes per credential per minute"
+    )
     metrics_token: SecretStr | None = Field(
         None, description="bearer token for /metrics; unset disables the endpoint"
     )

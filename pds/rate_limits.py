@@ -1,0 +1,73 @@
+"""Abuse limits: sign-in, sign-up, OAuth token and registration, and record writes.
+
+Built on Litestar's rate-limit middleware, one instance per group so each group has its own
+window. Sign-in, sign-up and OAuth endpoints are limited per client address; record writes per
+credential (session cookie or bearer token, hashed), so many field workers behind one NAT do not
+share a budget. Limits are per process: with several workers, the effective limit is multiplied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware, get_remote_address
+
+from pds.settings import Settings
+
+
+@dataclass(frozen=True)
+class LimitGroup:
+    name: str
+    per_minute: int
+    methods: frozenset[str]
+    prefixes: tuple[str, ...]
+    identify: Callable[[Request[Any, Any, Any]], str]
+
+
+def _credential(request: Request[Any, Any, Any]) -> str:
+    """Whoever is writing: their bearer token or session cookie, hashed; else their address."""
+    secret = request.headers.get("authorization") or request.headers.get("cookie") or ""
+    if not secret:
+        return get_remote_address(request)
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def limit_groups(settings: Settings) -> list[LimitGroup]:
+    post = frozenset({"POST"})
+    writes = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+    return [
+        LimitGroup("signin", settings.rate_limit_signin_per_minute, post,
+                   ("/api/v1/signin", "/signin"), get_remote_address),
+        LimitGroup("signup", settings.rate_limit_signup_per_minute, post,
+                   ("/api/v1/signup", "/signup", "/oauth/register"), get_remote_address),
+        LimitGroup("token", settings.rate_limit_token_per_minute, post,
+                   ("/oauth/token",), get_remote_address),
+        LimitGroup("record_writes", settings.rate_limit_record_writes_per_minute, writes,
+                   ("/api/v1/me/records", "/api/v1/records", "/records"), _credential),
+    ]  # fmt: skip
+
+
+def _middleware_for(group: LimitGroup) -> DefineMiddleware:
+    # The middleware keys its window by class name, so each group gets its own class.
+    middleware_class = type(f"RateLimit_{group.name}", (RateLimitMiddleware,), {})
+
+    async def applies(request: Request[Any, Any, Any]) -> bool:
+        return request.method in group.methods and request.url.path.startswith(group.prefixes)
+
+    config = RateLimitConfig(
+        rate_limit=("minute", group.per_minute),
+        check_throttle_handler=applies,
+        identifier_for_request=group.identify,
+        middleware_class=middleware_class,
+        store=f"rate_limit_{group.name}",
+    )
+    return config.middleware
+
+
+def rate_limit_middleware(groups: Sequence[LimitGroup]) -> list[DefineMiddleware]:
+    return [_middleware_for(group) for group in groups if group.per_minute > 0]

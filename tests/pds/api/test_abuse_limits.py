@@ -1,0 +1,84 @@
+"""Rate limits answer 429 with Retry-After; sign-in answers alike for known and unknown accounts."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from pds.app import build_services, create_app
+from tests.conftest import PASSWORD, TEST_ORIGIN, make_settings, sign_up
+
+pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def limited(tmp_path: Path, database_url: str) -> Any:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        rate_limit_signin_per_minute=3,
+        rate_limit_signup_per_minute=2,
+        rate_limit_record_writes_per_minute=4,
+    )
+    services = build_services(settings)
+    with TestClient(create_app(settings, services), base_url=TEST_ORIGIN) as client:
+        yield client
+    services.db.dispose()
+
+
+def _assert_limited(response: Any) -> None:
+    assert response.status_code == 429
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_signin_is_limited_per_address(limited: Any) -> None:
+    body = {"email": "nobody@example.org", "password": "wrong password"}
+    statuses = [limited.post("/api/v1/signin", json=body).status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    _assert_limited(limited.post("/api/v1/signin", json=body))
+    assert limited.get("/health/live").status_code == 200  # other endpoints unaffected
+
+
+def test_signup_is_limited(limited: Any) -> None:
+    for index in range(2):
+        response = limited.post(
+            "/api/v1/signup", json={"email": f"u{index}@example.org", "password": PASSWORD}
+        )
+        assert response.status_code == 201
+    _assert_limited(
+        limited.post("/api/v1/signup", json={"email": "u9@example.org", "password": PASSWORD})
+    )
+
+
+def test_record_writes_are_limited_per_credential(limited: Any) -> None:
+    sign_up(limited)
+    phone = {"type": "contact.phone", "value": {"number": "+919876543210"}}
+    for _ in range(4):
+        assert limited.post("/api/v1/me/records", json=phone).status_code == 201
+    _assert_limited(limited.post("/api/v1/me/records", json=phone))
+    assert limited.get("/api/v1/me/records").status_code == 200  # reads are not writes
+    assert len(limited.get("/api/v1/me/records").json()["items"]) == 4
+
+
+def test_signin_timing_is_similar_for_known_and_unknown_accounts(
+    client: Any, new_client: Any
+) -> None:
+    sign_up(client)
+    other = new_client()
+
+    def timed(email: str) -> float:
+        started = time.perf_counter()
+        response = other.post("/api/v1/signin", json={"email": email, "password": "wrong-pass"})
+        assert response.status_code == 401
+        return time.perf_counter() - started
+
+    known = statistics.median(timed("asha@example.org") for _ in range(4))
+    unknown = statistics.median(timed("nobody@example.org") for _ in range(4))
+    # Both pay one argon2id verification; without the dummy verify "unknown" would be ~0.
+    assert unknown > known * 0.3
