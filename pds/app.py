@@ -39,6 +39,7 @@ from pds.metrics import (
 from pds.people.auth import principal_from_request, session_cookie_name
 from pds.people.routes import AccountController
 from pds.people.service import PeopleService, Principal
+from pds.rate_limits import limit_groups, rate_limit_middleware
 from pds.records.routes import MyRecordsController, list_record_types
 from pds.records.service import RecordService
 from pds.request_id import request_id_middleware
@@ -142,7 +143,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             "principal": Provide(provide_principal, sync_to_thread=True),
         },
         exception_handlers=exception_handlers,
-        middleware=[request_id_middleware, prometheus_middleware_config().middleware],
+        middleware=[
+            request_id_middleware,
+            prometheus_middleware_config().middleware,
+            *rate_limit_middleware(limit_groups(settings)),
+        ],
         response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
         request_max_body_size=settings.max_body_bytes,
         csrf_config=CSRFConfig(
