@@ -26,6 +26,7 @@ from crypto.passwords import PasswordHasher
 from pds import problems
 from pds.account.routes import MyAccountController
 from pds.account.service import AccountService
+from pds.backup import ManifestFact, RestoreCheck
 from pds.db import Database
 from pds.health import ReadinessCheck, core_readiness_checks, health_routes
 from pds.keystore import KeyConfigurationError, KeyStore, key_provider_for
@@ -75,6 +76,8 @@ class Services:
     # Parts of the service add what operators should see: scrape-time metrics and readiness.
     metric_sources: list[MetricSource] = field(default_factory=lambda: [core_source])
     readiness_checks: list[ReadinessCheck] = field(default_factory=list)
+    backup_facts: list[ManifestFact] = field(default_factory=list)
+    restore_checks: list[RestoreCheck] = field(default_factory=list)
 
 
 def build_services(settings: Settings) -> Services:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pds.app import Services, build_services, create_app
+from pds.backup import BackupError, backup, restore
 from pds.db import Database
 from pds.demo import seed_demo
 from pds.doctor import run_doctor
@@ -151,6 +152,33 @@ def keys_status() -> None:
             indent=2,
         )
     )
+
+
+@main.command("backup")
+@click.argument("target", type=click.Path(path_type=Path))
+def backup_command(target: Path) -> None:
+    """Write a consistent backup of the database (not of the keys) and its manifest."""
+    services = _services()
+    try:
+        manifest = backup(services.db, target, services.backup_facts)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(manifest, indent=2))
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="confirm: the database's contents are replaced")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the database's contents with a backup (stop the service first)."""
+    if not yes:
+        raise click.ClickException("restore replaces every row: stop the service, then add --yes")
+    services = _services()
+    try:
+        manifest = restore(services.db, source, services.restore_checks)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored the backup taken at {manifest['taken_at']}; checks passed")
 
 
 @main.command()

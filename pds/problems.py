@@ -17,6 +17,7 @@ from consent.access import InsufficientScope, InvalidAccessToken, MissingAccessT
 from consent.grant_service import InvalidDuration
 from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
 from consent.scopes import InvalidScope
+from crypto.keys import UnknownKeyError
 from crypto.passwords import PasswordPolicyError
 from pds.people.datakeys import DataKeyMissing
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials
@@ -61,6 +62,8 @@ DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
     ),
     TooManyRecords: ProblemKind(422, "too-many-records", "Too many records"),
     DataKeyMissing: ProblemKind(410, "account-erased", "This account has been erased"),
+    # A data key wrapped by a destroyed KEK: an erasure shredded it (e.g. restored from a backup).
+    UnknownKeyError: ProblemKind(410, "account-erased", "This data was erased and cannot be read"),
     MissingAccessToken: ProblemKind(401, "unauthenticated", "A bearer token is required"),
     InvalidAccessToken: ProblemKind(
         401, "invalid-token", "The access token is invalid, expired or revoked"
