@@ -213,7 +213,19 @@ class GrantService:
             )
         ).all()
         for row in rows:
-            end_grant(conn, grant_from_row(row, now), Actor.PERSON, now, self.hooks)
+            end_grant(
+                conn,
+                grant_from_row(row, now),
+                Actor.PERSON,
+                now,
+                self.hooks,
+                GrantEventKind.ERASED,
+            )
+
+    def expire_due(self) -> list[Grant]:
+        """The periodic sweep: every grant past its end becomes expired, with its events."""
+        with self.db.write() as conn:
+            return expire_due(conn, self.clock(), self.hooks)
 
     def list_for_person(self, person_id: str) -> list[Grant]:
         """Every grant of the person, newest first (ended ones too: they are history)."""

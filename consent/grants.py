@@ -86,6 +86,7 @@ class GrantEventKind(StrEnum):
     NARROWED = "narrowed"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    ERASED = "erased"  # ended because the person erased their account
 
 
 class GrantNotFound(LookupError):
@@ -221,13 +222,21 @@ def expire_due(
 
 
 def end_grant(
-    conn: Connection, grant: Grant, actor: Actor, now: datetime, hooks: Sequence[GrantHook]
+    conn: Connection,
+    grant: Grant,
+    actor: Actor,
+    now: datetime,
+    hooks: Sequence[GrantHook],
+    kind: GrantEventKind = GrantEventKind.REVOKED,
 ) -> Grant:
-    """Revoke an active grant (and so its tokens); an ended grant is returned unchanged."""
+    """Revoke an active grant (and so its tokens); an ended grant is returned unchanged.
+
+    `kind` is REVOKED, or ERASED when the revocation is part of erasing the person's account.
+    """
     if grant.state is not GrantState.ACTIVE:
         return grant
     after = _ended(grant, GrantState.REVOKED, actor, now)
-    change_grant(conn, GrantEvent(GrantEventKind.REVOKED, after, grant, actor, now), hooks)
+    change_grant(conn, GrantEvent(kind, after, grant, actor, now), hooks)
     return after
 
 
