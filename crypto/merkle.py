@@ -7,7 +7,7 @@ takes untrusted input and only ever answers True or False.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -51,9 +51,24 @@ def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
     return _subtree_root(leaf_hashes, 0, len(leaf_hashes))
 
 
+SubtreeRoot = Callable[[int, int], bytes]
+"""MTH(D[start:end]) for a range the proof needs; lets a log serve proofs from stored nodes."""
+
+
 def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     """Return the inclusion proof PATH(index, D[n]) (RFC 9162 2.1.3.1), deepest sibling first."""
-    n = len(leaf_hashes)
+    return inclusion_proof_from(
+        index, len(leaf_hashes), lambda start, end: _subtree_root(leaf_hashes, start, end)
+    )
+
+
+def inclusion_proof_from(index: int, tree_size: int, subtree_root: SubtreeRoot) -> list[bytes]:
+    """PATH(index, D[tree_size]) asking `subtree_root` only for the sibling subtrees it needs.
+
+    Every range asked for starts at a multiple of a power of two at least as large as the range,
+    so a store of perfect-subtree hashes can answer it in O(log n) lookups.
+    """
+    n = tree_size
     if not 0 <= index < n:
         raise MerkleError(f"leaf index {index} out of range for tree size {n}")
     # Walk down from the root, noting the sibling subtree at each split; the RFC lists them
@@ -63,10 +78,10 @@ def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     while end - start > 1:
         k = _split(end - start)
         if m < k:
-            siblings.append(_subtree_root(leaf_hashes, start + k, end))
+            siblings.append(subtree_root(start + k, end))
             end = start + k
         else:
-            siblings.append(_subtree_root(leaf_hashes, start, start + k))
+            siblings.append(subtree_root(start, start + k))
             start, m = start + k, m - k
     siblings.reverse()
     return siblings
@@ -105,7 +120,14 @@ def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes
 
     Empty when old_size is 0 or n: those trees are consistent with any later tree without proof.
     """
-    n = len(leaf_hashes)
+    return consistency_proof_from(
+        old_size, len(leaf_hashes), lambda start, end: _subtree_root(leaf_hashes, start, end)
+    )
+
+
+def consistency_proof_from(old_size: int, tree_size: int, subtree_root: SubtreeRoot) -> list[bytes]:
+    """PROOF(old_size, D[tree_size]) asking `subtree_root` only for the subtrees it needs."""
+    n = tree_size
     if not 0 <= old_size <= n:
         raise MerkleError(f"old size {old_size} out of range for tree size {n}")
     if old_size in (0, n):
@@ -116,14 +138,14 @@ def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes
     while m != end - start:
         k = _split(end - start)
         if m <= k:
-            proof.append(_subtree_root(leaf_hashes, start + k, end))
+            proof.append(subtree_root(start + k, end))
             end = start + k
         else:
-            proof.append(_subtree_root(leaf_hashes, start, start + k))
+            proof.append(subtree_root(start, start + k))
             start, m, complete = start + k, m - k, False
     if not complete:
         # The old tree's boundary is an inner node the verifier cannot compute alone.
-        proof.append(_subtree_root(leaf_hashes, start, end))
+        proof.append(subtree_root(start, end))
     proof.reverse()
     return proof
 
