@@ -6,9 +6,9 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 # Importing the table modules registers their tables on the shared metadata.
-import consent.grants  # noqa: F401
-import consent.organisations  # noqa: F401
-import consent.registration  # noqa: F401
+import consent.grants
+import consent.organisations
+import consent.registration
 import consent.tokens  # noqa: F401
 import pds.people.models
 import pds.records.models  # noqa: F401

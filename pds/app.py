@@ -27,6 +27,12 @@ from pds import problems
 from pds.account.routes import MyAccountController
 from pds.account.service import AccountService
 from pds.backup import ManifestFact, RestoreCheck
+from pds.connections.wiring import (
+    ConsentServices,
+    build_consent,
+    consent_dependencies,
+    consent_route_handlers,
+)
 from pds.db import Database
 from pds.health import ReadinessCheck, core_readiness_checks, health_routes
 from pds.keystore import KeyConfigurationError, KeyStore, key_provider_for
@@ -73,6 +79,7 @@ class Services:
     people: PeopleService
     records: RecordService
     account: AccountService
+    consent: ConsentServices
     # Parts of the service add what operators should see: scrape-time metrics and readiness.
     metric_sources: list[MetricSource] = field(default_factory=lambda: [core_source])
     readiness_checks: list[ReadinessCheck] = field(default_factory=list)
@@ -94,7 +101,8 @@ def build_services(settings: Settings) -> Services:
     people = PeopleService(db, keys, hasher, timedelta(seconds=settings.session_ttl_seconds))
     records = RecordService(db, keys)
     account = AccountService(db, keys, people, records, shred_on_erasure=settings.shred_on_erasure)
-    services = Services(settings, db, keys, people, records, account)
+    consent = build_consent(settings, db, keys, account)
+    services = Services(settings, db, keys, people, records, account, consent)
     services.readiness_checks.extend(core_readiness_checks(db, keys))
     return services
 
@@ -134,6 +142,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             *health_routes(services.readiness_checks),
             metrics_route(settings, services.db, services.metric_sources),
             *web_routes(),
+            *consent_route_handlers(),
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
             ),
@@ -144,6 +153,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             "records": constant(services.records),
             "account": constant(services.account),
             "principal": Provide(provide_principal, sync_to_thread=True),
+            **consent_dependencies(services.consent),
         },
         exception_handlers=exception_handlers,
         middleware=[
@@ -172,7 +182,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                 security_schemes={
                     "session": SecurityScheme(
                         type="apiKey", name=cookie, security_scheme_in="cookie"
-                    )
+                    ),
+                    "bearer": SecurityScheme(type="http", scheme="bearer"),
                 }
             ),
         ),

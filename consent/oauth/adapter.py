@@ -28,9 +28,10 @@ from litestar import Request, Response
 from consent.oauth.server import ConsentAuthorizationServer
 
 T = TypeVar("T")
-# Authlib refuses plain-http request URLs unless a process-wide variable is set. Our policy is
-# per deployment (TLS ends at the proxy; production requires an https issuer), so the check is
-# given a stand-in when plain http is allowed, and the real URI is stored afterwards.
+# Authlib refuses plain-http request URLs unless a process-wide variable is set. Transport is
+# the deployment's business here: TLS usually ends at a proxy, so the URL the app sees proves
+# nothing, and the issuer (PDS_PUBLIC_URL) must be https in production (`pds doctor` checks).
+# Authlib's check is therefore given a stand-in, and the real URI is stored afterwards.
 _SECURE_STAND_IN = "https://issuer.invalid/"
 
 
@@ -62,8 +63,8 @@ class CallPayload(OAuth2Payload):  # type: ignore[misc]
 
 
 class LitestarOAuth2Request(OAuth2Request):  # type: ignore[misc]
-    def __init__(self, call: OAuthCall, *, allow_http: bool) -> None:
-        super().__init__(call.method, _SECURE_STAND_IN if allow_http else call.uri, call.headers)
+    def __init__(self, call: OAuthCall) -> None:
+        super().__init__(call.method, _SECURE_STAND_IN, headers=call.headers)
         self.uri = call.uri
         self.payload = CallPayload(call.params)
 
@@ -99,14 +100,10 @@ class OAuthResponse(Response[Any]):
 
 
 class LitestarAuthorizationServer(ConsentAuthorizationServer):
-    def __init__(self, *args: Any, allow_http: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.allow_http = allow_http
-
     def create_oauth2_request(self, request: OAuthCall | OAuth2Request) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
             return request
-        return LitestarOAuth2Request(request, allow_http=self.allow_http)
+        return LitestarOAuth2Request(request)
 
     def create_json_request(self, request: OAuthCall) -> JsonRequest:
         json_request = JsonRequest(request.method, request.uri, request.headers)

@@ -1,0 +1,125 @@
+"""The records API for organisations, guarded by consent: a bearer token, checked on every call
+against its live grant.
+
+Only record types the grant allows ever appear. A record of another type or another person is
+404, exactly like a record that does not exist, so a response never tells an organisation what
+else a person keeps. Every response is `Cache-Control: no-store`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from consent.access import AccessChecker, AccessContext, InvalidAccessToken
+from consent.scopes import Action
+from pds.records.catalogue import get_record_type
+from pds.records.schemas import RecordCreate, RecordList, RecordOut, RecordUpdate
+from pds.records.service import RecordNotFound, RecordService, RecordView
+
+RecordId = Annotated[str, FromPath, Parameter(max_length=64, description="record id")]
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    """The RFC 6750 §2.1 bearer token of the Authorization header (None when there is none)."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidAccessToken
+    return token.strip()
+
+
+def provide_access(
+    request: Request[Any, Any, Any], access_checker: NamedDependency[AccessChecker]
+) -> AccessContext:
+    return access_checker.authenticate(bearer_token(request))
+
+
+def _out(view: RecordView) -> RecordOut:
+    return RecordOut.model_validate(asdict(view))
+
+
+class OrganisationRecordsController(Controller):
+    path = "/api/v1/records"
+    tags = ["organisation API"]
+    security = [{"bearer": []}]
+    cache_control = CacheControlHeader(no_store=True)
+    # A network database must not block the event loop, so the check runs in a worker thread.
+    dependencies = {"access": Provide(provide_access, sync_to_thread=True)}
+
+    @get("/", summary="The person's records this token may read", sync_to_thread=True)
+    def list_records(
+        self,
+        access: NamedDependency[AccessContext],
+        records: NamedDependency[RecordService],
+        type: Annotated[str | None, QueryParameter(name="type", max_length=64)] = None,
+    ) -> RecordList:
+        if type is not None:
+            get_record_type(type)
+        readable = access.readable_types()
+        wanted = sorted(readable if type is None else readable & {type})
+        views = [
+            v for name in wanted for v in records.list_records(access.person_id, type_name=name)
+        ]
+        return RecordList(items=[_out(view) for view in views])
+
+    @get(
+        "/{record_id:str}",
+        summary="One record, if this token may read its type",
+        sync_to_thread=True,
+    )
+    def get_record(
+        self,
+        record_id: RecordId,
+        access: NamedDependency[AccessContext],
+        records: NamedDependency[RecordService],
+    ) -> RecordOut:
+        view = records.get(access.person_id, record_id)
+        if not access.allows(view.type, Action.READ):
+            raise RecordNotFound(record_id)
+        return _out(view)
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Add a record of a type this token may write",
+        sync_to_thread=True,
+    )
+    def create_record(
+        self,
+        data: JSONBody[RecordCreate],
+        access: NamedDependency[AccessContext],
+        records: NamedDependency[RecordService],
+    ) -> RecordOut:
+        get_record_type(data.type)
+        access.require(data.type, Action.WRITE)
+        return _out(records.create(access.person_id, data.type, data.value))
+
+    @put(
+        "/{record_id:str}",
+        summary="Change a record of a type this token may write",
+        sync_to_thread=True,
+    )
+    def update_record(
+        self,
+        record_id: RecordId,
+        data: JSONBody[RecordUpdate],
+        access: NamedDependency[AccessContext],
+        records: NamedDependency[RecordService],
+    ) -> RecordOut:
+        current = records.get(access.person_id, record_id)
+        if not any(access.allows(current.type, action) for action in Action):
+            raise RecordNotFound(record_id)  # a type it may not touch at all: as if absent
+        access.require(current.type, Action.WRITE)
+        view = records.update(
+            access.person_id, record_id, data.value, expected_version=data.expected_version
+        )
+        return _out(view)

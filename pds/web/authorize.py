@@ -1,0 +1,188 @@
+"""The OAuth authorization endpoint as a page: sign in, see what is asked and why, decide.
+
+A request with an unknown client or a redirect URI that is not registered exactly is shown as an
+error page and never redirected (RFC 9700 §4.1). Everything else — denial included — goes back
+to the client as Authlib builds it, with `state` and `iss` (RFC 9207).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+
+from consent.grant_service import ConsentRequest, GrantService
+from consent.oauth.adapter import LitestarAuthorizationServer, query_call
+from consent.oauth.flows import AuthorizationCodeFlow, ConsentDecision
+from consent.purposes import purpose_label
+from consent.scopes import ScopeSet, ScopeVocabulary
+from pds.people.auth import session_cookie_name
+from pds.people.service import PeopleService, Principal
+from pds.settings import Settings
+
+DURATIONS = {"30": "30 days", "90": "90 days", "180": "6 months", "365": "1 year"}
+DEFAULT_DURATION = "90"
+OAuthServer = NamedDependency[LitestarAuthorizationServer]
+
+
+def _signed_in(
+    request: Request[Any, Any, Any], people: PeopleService, settings: Settings
+) -> Principal | None:
+    token = request.cookies.get(session_cookie_name(settings.secure_cookies))
+    return people.resolve_session(token) if token else None
+
+
+def _validated(oauth: LitestarAuthorizationServer, request: Request[Any, Any, Any]) -> Any:
+    """The validated authorization request, or the response that ends it here."""
+    try:
+        return oauth.get_consent_grant(query_call(request, oauth.issuer))
+    except OAuth2Error as error:
+        return oauth.authorization_error_response(error) or _error_page(
+            error.get_error_description()
+        )
+    except ValueError:  # input Authlib cannot even describe
+        return _error_page(None)
+
+
+def _error_page(description: str | None) -> Template:
+    return Template("oauth_error.html", context={"description": description}, status_code=400)
+
+
+def _sign_in_first(request: Request[Any, Any, Any]) -> Redirect:
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return Redirect("/signin?next=" + quote(f"{request.url.path}?{query}", safe=""))
+
+
+def _consent_request(flow: AuthorizationCodeFlow, principal: Principal) -> ConsentRequest:
+    client = flow.request.client.client
+    return ConsentRequest(
+        person_id=principal.person_id,
+        organisation_id=client.organisation_id,
+        client_id=client.client_id,
+        scopes=ScopeSet.parse(flow.request.scope),
+        purpose=flow.purpose.purpose,
+    )
+
+
+def _consent_page(
+    request: Request[Any, Any, Any],
+    flow: AuthorizationCodeFlow,
+    consent: ConsentRequest,
+    grants: GrantService,
+    vocabulary: ScopeVocabulary,
+    error: str | None = None,
+) -> Template:
+    difference = grants.difference(consent)
+    client = flow.request.client.client
+    items = [
+        {
+            "field": f"item:{scope}",
+            "label": vocabulary.label(scope),
+            "new": scope in difference.newly_requested and difference.existing is not None,
+        }
+        for scope in consent.scopes
+    ]
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    context = {
+        "organisation": client.organisation_name,
+        "client_name": client.client_name,
+        "items": items,
+        "kept": [vocabulary.label(scope) for scope in difference.kept],
+        "existing": difference.existing,
+        "purpose": purpose_label(consent.purpose),
+        "previous_purpose": (
+            purpose_label(difference.existing.purpose)
+            if difference.purpose_changes and difference.existing
+            else None
+        ),
+        "durations": DURATIONS,
+        "default_duration": DEFAULT_DURATION,
+        "action": f"{request.url.path}?{query}",
+        "error": error,
+    }
+    return Template(
+        "consent.html",
+        context=context,
+        status_code=422 if error else 200,
+        headers={"Content-Security-Policy": _csp_allowing(request, flow.redirect_uri)},
+    )
+
+
+def _csp_allowing(request: Request[Any, Any, Any], redirect_uri: str) -> str:
+    """The page's CSP with the client's origin added to form-action.
+
+    Browsers apply form-action to the redirect that answers the form too; without this the
+    approval's redirect back to the organisation would be blocked.
+    """
+    parts = urlsplit(redirect_uri)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    headers = request.app.response_headers or []
+    policy = next(str(h.value) for h in headers if h.name == "Content-Security-Policy")
+    return policy.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
+class AuthorizationController(Controller):
+    """GET shows the consent page, POST records the decision.
+
+    One controller, because Litestar re-registers every handler of a path when another handler
+    for that path is registered, and wraps a `sync_to_thread` handler twice if they come apart.
+    """
+
+    path = "/oauth/authorize"
+    include_in_schema = False
+
+    @get(include_in_schema=False, sync_to_thread=True)
+    def authorization_page(
+        self,
+        request: Request[Any, Any, Any],
+        oauth: OAuthServer,
+        grants: NamedDependency[GrantService],
+        vocabulary: NamedDependency[ScopeVocabulary],
+        people: NamedDependency[PeopleService],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        flow = _validated(oauth, request)
+        if isinstance(flow, Response):
+            return flow
+        principal = _signed_in(request, people, settings)
+        if principal is None:
+            return _sign_in_first(request)
+        return _consent_page(request, flow, _consent_request(flow, principal), grants, vocabulary)
+
+    @post(include_in_schema=False, sync_to_thread=True, status_code=302)
+    def authorization_decision(
+        self,
+        request: Request[Any, Any, Any],
+        data: URLEncodedBody[dict[str, str]],
+        oauth: OAuthServer,
+        grants: NamedDependency[GrantService],
+        vocabulary: NamedDependency[ScopeVocabulary],
+        people: NamedDependency[PeopleService],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        flow = _validated(oauth, request)
+        if isinstance(flow, Response):
+            return flow
+        principal = _signed_in(request, people, settings)
+        if principal is None:
+            return _sign_in_first(request)
+        if data.get("decision") != "approve":
+            return oauth.create_authorization_response(flow.request, grant_user=None, grant=flow)  # type: ignore[no-any-return]
+        consent = _consent_request(flow, principal)
+        approved = ScopeSet(scope for scope in consent.scopes if data.get(f"item:{scope}") == "yes")
+        if not approved:
+            error = "Choose at least one item to share, or choose \u201cDon\u2019t allow\u201d."
+            return _consent_page(request, flow, consent, grants, vocabulary, error)
+        days = data.get("duration", DEFAULT_DURATION)
+        duration = timedelta(days=int(days if days in DURATIONS else DEFAULT_DURATION))
+        grant = grants.approve(consent, approved, duration)
+        decision = ConsentDecision(
+            principal.person_id, grant.id, approved & grant.scopes, flow.purpose
+        )
+        return oauth.create_authorization_response(flow.request, grant_user=decision, grant=flow)  # type: ignore[no-any-return]
