@@ -172,6 +172,11 @@ def find_organisation_by_name(conn: Connection, name: str) -> str | None:
     ).scalar_one_or_none()
 
 
+def organisation_exists(conn: Connection, organisation_id: str) -> bool:
+    query = select(organisations.c.id).where(organisations.c.id == organisation_id)
+    return conn.execute(query).first() is not None
+
+
 def get_client(conn: Connection, client_id: str) -> Client | None:
     row = conn.execute(
         select(oauth_clients, organisations.c.name.label("organisation_name"))

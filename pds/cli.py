@@ -10,6 +10,7 @@ import click
 
 from pds.app import Services, build_services, create_app
 from pds.backup import BackupError, backup, restore
+from pds.connections.cli import org
 from pds.db import Database
 from pds.demo import seed_demo
 from pds.doctor import run_doctor
@@ -228,3 +229,6 @@ def openapi(output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     click.echo(f"wrote {output}")
+
+
+main.add_command(org)
