@@ -64,6 +64,35 @@ class Settings(BaseSettings):
     rate_limit_record_writes_per_minute: int = Field(
         120, ge=0, description="record writes per credential per minute"
     )
+    receipt_jurisdiction: str = Field(
+        "IN",
+        min_length=2,
+        max_length=100,
+        description="the jurisdiction consent receipts name (e.g. an ISO 3166 country code)",
+    )
+    background_worker: bool = Field(
+        True,
+        description="deliver notices and sweep expired grants in the server process "
+        "(off: run `pds outbox deliver` and `pds grants expire` from cron)",
+    )
+    worker_interval_seconds: float = Field(
+        2.0, gt=0, le=3600, description="how often the worker looks for notices to deliver"
+    )
+    expiry_sweep_seconds: float = Field(
+        60.0, gt=0, le=86400, description="how often grants past their end are marked expired"
+    )
+    notice_retry_base_seconds: float = Field(
+        30.0, gt=0, description="delay before retrying a failed notice; doubles on each failure"
+    )
+    notice_retry_max_seconds: float = Field(
+        3600.0, gt=0, description="the longest delay between two attempts at one notice"
+    )
+    notice_give_up_hours: float = Field(
+        72.0, gt=0, description="a notice still undelivered after this long is abandoned"
+    )
+    notice_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="how long one webhook delivery may take"
+    )
     metrics_token: SecretStr | None = Field(
         None, description="bearer token for /metrics; unset disables the endpoint"
     )
