@@ -99,11 +99,28 @@ class Settings(BaseSettings):
     demo_password: str = Field(
         "demo-password-2026", repr=False, description="password of the demo person (pds demo)"
     )
+    audit_checkpoint_every_entries: int = Field(
+        1000, ge=1, le=1_000_000, description="sign an audit checkpoint at least every N entries"
+    )
+    audit_checkpoint_every_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=86400,
+        description="…and at least every T seconds while entries are unsigned (0: only every N)",
+    )
+    audit_retention_days: int | None = Field(
+        None, ge=1, description="prune audit entries older than this; empty keeps them forever"
+    )
 
     @field_validator("public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("audit_retention_days", mode="before")
+    @classmethod
+    def _empty_is_forever(cls, value: object) -> object:
+        return None if value == "" else value
 
     @property
     def is_production(self) -> bool:
