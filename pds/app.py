@@ -17,9 +17,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.template.config import TemplateConfig
 from sqlalchemy.exc import DBAPIError
 
 from crypto.passwords import PasswordHasher
@@ -51,7 +49,7 @@ from pds.records.routes import MyRecordsController, list_record_types
 from pds.records.service import RecordService
 from pds.request_id import request_id_middleware
 from pds.settings import Settings, load_settings
-from pds.web.routes import web_routes
+from pds.web.routes import template_config, web_routes
 
 WEB_DIR = Path(__file__).parent / "web"
 
@@ -171,7 +169,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             header_name="x-csrf-token",
             exclude=["/api/", "/health/", "/schema"],
         ),
-        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="PDS",
             version="1.0.0",

@@ -1,0 +1,139 @@
+"""Who is looking at a page, and what a page shows instead of a stack trace when something fails.
+
+Pages never answer 401 or problem+json: a missing or expired session sends the browser to the
+sign-in page (saying the session ended, when it did) and back afterwards; a domain error becomes
+a short page in the person's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+
+from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
+from pds.people.auth import session_cookie_name
+from pds.people.routes import session_cookie
+from pds.people.service import PeopleService, Principal, Role
+from pds.records.catalogue import UnknownRecordType
+from pds.records.service import RecordNotFound, VersionConflict
+from pds.settings import Settings
+from pds.web.i18n import N_
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in person; `expired` when a session cookie was there but dead."""
+
+    def __init__(self, *, expired: bool) -> None:
+        super().__init__("sign in required")
+        self.expired = expired
+
+
+class WrongRole(Exception):
+    """Signed in, but this page is for another role (an auditor's tools, a person's records)."""
+
+
+def session_token(request: Request[Any, Any, Any], settings: Settings) -> str | None:
+    return request.cookies.get(session_cookie_name(settings.secure_cookies)) or None
+
+
+def current_principal(
+    request: Request[Any, Any, Any], people: PeopleService, settings: Settings
+) -> Principal | None:
+    token = session_token(request, settings)
+    return people.resolve_session(token) if token else None
+
+
+def provide_viewer(
+    request: Request[Any, Any, Any],
+    people: NamedDependency[PeopleService],
+    settings: NamedDependency[Settings],
+) -> Principal:
+    """The signed-in principal of a page request, or SignInRequired."""
+    token = session_token(request, settings)
+    principal = people.resolve_session(token) if token else None
+    if principal is None:
+        raise SignInRequired(expired=token is not None)
+    return principal
+
+
+def require_person(viewer: Principal) -> Principal:
+    if viewer.role is Role.AUDITOR:
+        raise WrongRole
+    return viewer
+
+
+def require_auditor(viewer: Principal) -> Principal:
+    if viewer.role is not Role.AUDITOR:
+        raise WrongRole
+    return viewer
+
+
+def _sign_in_again(request: Request[Any, Any, Any], error: SignInRequired) -> Response[Any]:
+    target = request.url.path
+    if request.method == "GET" and request.url.query:
+        target += "?" + request.url.query
+    query = {"next": target} | ({"expired": "1"} if error.expired else {})
+    settings: Settings = request.app.state["services"].settings
+    cookies = [session_cookie(settings, None)] if error.expired else []
+    return Redirect("/signin?" + urlencode(query), cookies=cookies)
+
+
+def _wrong_role(request: Request[Any, Any, Any], _error: WrongRole) -> Response[Any]:
+    return error_page(
+        N_("This page is not for your account"),
+        N_("Your account cannot use this page. Use the links at the top of the page instead."),
+        403,
+    )
+
+
+def error_page(title: str, message: str, status: int) -> Template:
+    """A short page that says what happened and where to go next (msgids; translated there)."""
+    return Template("error.html", context={"title": title, "message": message}, status_code=status)
+
+
+_DOMAIN_PAGES: dict[type[Exception], tuple[str, str, int]] = {
+    RecordNotFound: (
+        N_("Record not found"),
+        N_("This record does not exist or was deleted."),
+        404,
+    ),
+    UnknownRecordType: (N_("Not found"), N_("There is no such kind of record."), 404),
+    GrantNotFound: (
+        N_("Connection not found"),
+        N_("This connection does not exist."),
+        404,
+    ),
+    GrantNotActive: (
+        N_("This connection has already ended"),
+        N_("Nothing was changed: this organisation no longer has access."),
+        409,
+    ),
+    WideningRefused: (
+        N_("That change is not possible here"),
+        N_("Here you can only share less or for less time."),
+        422,
+    ),
+    VersionConflict: (
+        N_("The record was changed meanwhile"),
+        N_("Someone changed this record after you opened it. Open it again and redo the change."),
+        409,
+    ),
+}
+
+
+def _domain_page(_request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    for kind, (title, message, status) in _DOMAIN_PAGES.items():
+        if isinstance(error, kind):
+            return error_page(title, message, status)
+    raise error  # pragma: no cover - only registered for the kinds above
+
+
+def page_exception_handlers() -> dict[Any, Any]:
+    handlers: dict[Any, Any] = {SignInRequired: _sign_in_again, WrongRole: _wrong_role}
+    for kind in _DOMAIN_PAGES:
+        handlers[kind] = _domain_page
+    return handlers

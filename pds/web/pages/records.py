@@ -1,0 +1,271 @@
+"""My records: by category; add, view, edit, delete with confirmation, version history, and
+which organisations can see each record.
+
+Record ids are opaque and appear in URLs; values never do (forms post). The record forms come
+from the catalogue (`pds.web.forms`); a posted value is checked by the same model as the API's,
+and its errors are shown next to their fields.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from consent.grant_service import GrantService
+from pds.people.service import Principal, Role
+from pds.records.catalogue import CATALOGUE, CATEGORIES, get_record_type
+from pds.records.service import (
+    InvalidRecordValue,
+    RecordService,
+    RecordView,
+    TooManyRecords,
+)
+from pds.web.forms import attach_errors, extra_rows, field_errors, form_fields, value_from_form
+from pds.web.i18n import N_, translator
+from pds.web.pages.common import notice, page, sharing_by_type
+from pds.web.pages.record_display import display_rows, summary
+
+RecordId = Annotated[str, FromPath, Parameter(max_length=64)]
+TypeName = Annotated[str, FromPath, Parameter(max_length=64)]
+Form = URLEncodedBody[dict[str, str]]
+Grants = NamedDependency[GrantService]
+Records = NamedDependency[RecordService]
+Person = NamedDependency[Principal]
+
+TOO_MANY = N_("You have the largest number of records one account can hold. Delete one first.")
+
+
+@get("/", sync_to_thread=True)
+def my_records(
+    request: Request[Any, Any, Any],
+    viewer: Person,
+    records: Records,
+    grants: Grants,
+    done: FromQuery[str | None] = None,
+) -> Template | Redirect:
+    if viewer.role is Role.AUDITOR:
+        return Redirect("/audit")
+    _ = translator(request)
+    shared = sharing_by_type(grants.list_for_person(viewer.person_id))
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for view in records.list_records(viewer.person_id):
+        record_type = CATALOGUE[view.type]
+        grouped.setdefault(record_type.category, []).append(
+            {
+                "view": view,
+                "label": record_type.label,
+                "summary": summary(record_type, view.value, _),
+                "shared": shared.get(view.type, []),
+            }
+        )
+    return page(
+        "records.html",
+        section="records",
+        categories=CATEGORIES,
+        grouped=grouped,
+        notice=notice(done),
+    )
+
+
+@get("/records/new", sync_to_thread=False)
+def choose_type(person: Person) -> Template:
+    by_category: dict[str, list[Any]] = {}
+    for record_type in CATALOGUE.values():
+        by_category.setdefault(record_type.category, []).append(record_type)
+    return page(
+        "record_new.html", section="records", categories=CATEGORIES, by_category=by_category
+    )
+
+
+def _form_page(
+    request: Request[Any, Any, Any],
+    type_name: str,
+    *,
+    value: dict[str, Any] | None = None,
+    view: RecordView | None = None,
+    error: InvalidRecordValue | None = None,
+    row_origins: dict[str, list[int]] | None = None,
+    more: str | None = None,
+    general: list[str] | None = None,
+) -> Template:
+    record_type = get_record_type(type_name)
+    fields = form_fields(record_type, value if value is not None else (view.value if view else {}))
+    messages = list(general or [])
+    if error is not None:
+        messages += attach_errors(
+            record_type, fields, error.errors, row_origins or {}, translator(request)
+        )
+    if more:
+        extra_rows(fields, more, 1)
+    errors = field_errors(fields)
+    failed = bool(messages or errors)
+    return page(
+        "record_form.html",
+        status_code=422 if failed else 200,
+        section="records",
+        record_type=record_type,
+        fields=fields,
+        view=view,
+        general=messages,
+        failed=failed,
+        field_errors=errors,
+    )
+
+
+def _more_rows(data: dict[str, str]) -> str | None:
+    """The list a person asked for another blank row in (the "add another" button)."""
+    action = data.get("_action", "")
+    return action.removeprefix("more:") if action.startswith("more:") else None
+
+
+@get("/records/new/{type_name:str}", sync_to_thread=False)
+def new_record_page(
+    request: Request[Any, Any, Any], type_name: TypeName, person: Person
+) -> Template:
+    return _form_page(request, type_name)
+
+
+@post("/records/new/{type_name:str}", sync_to_thread=True)
+def new_record_submit(
+    request: Request[Any, Any, Any],
+    type_name: TypeName,
+    data: Form,
+    person: Person,
+    records: Records,
+) -> Response[Any]:
+    record_type = get_record_type(type_name)
+    value, origins = value_from_form(record_type, data)
+    more = _more_rows(data)
+    if more:
+        return _form_page(request, type_name, value=value, more=more)
+    try:
+        view = records.create(person.person_id, type_name, value)
+    except InvalidRecordValue as error:
+        return _form_page(request, type_name, value=value, error=error, row_origins=origins)
+    except TooManyRecords:
+        return _form_page(request, type_name, value=value, general=[TOO_MANY])
+    return Redirect(f"/records/{view.id}?done=record-added")
+
+
+@get("/records/{record_id:str}", sync_to_thread=True)
+def record_page(
+    request: Request[Any, Any, Any],
+    record_id: RecordId,
+    person: Person,
+    records: Records,
+    grants: Grants,
+    done: FromQuery[str | None] = None,
+) -> Template:
+    view = records.get(person.person_id, record_id)
+    record_type = CATALOGUE[view.type]
+    shared = sharing_by_type(grants.list_for_person(person.person_id)).get(view.type, [])
+    return page(
+        "record.html",
+        section="records",
+        view=view,
+        record_type=record_type,
+        rows=display_rows(record_type, view.value, translator(request)),
+        shared=shared,
+        notice=notice(done),
+    )
+
+
+@get("/records/{record_id:str}/edit", sync_to_thread=True)
+def edit_record_page(
+    request: Request[Any, Any, Any], record_id: RecordId, person: Person, records: Records
+) -> Template:
+    view = records.get(person.person_id, record_id)
+    return _form_page(request, view.type, view=view)
+
+
+@post("/records/{record_id:str}/edit", sync_to_thread=True)
+def edit_record_submit(
+    request: Request[Any, Any, Any],
+    record_id: RecordId,
+    data: Form,
+    person: Person,
+    records: Records,
+) -> Response[Any]:
+    view = records.get(person.person_id, record_id)
+    value, origins = value_from_form(CATALOGUE[view.type], data)
+    more = _more_rows(data)
+    if more:
+        return _form_page(request, view.type, value=value, view=view, more=more)
+    version = data.get("_version", "")
+    try:
+        records.update(
+            person.person_id,
+            record_id,
+            value,
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except InvalidRecordValue as error:
+        return _form_page(
+            request, view.type, value=value, view=view, error=error, row_origins=origins
+        )
+    return Redirect(f"/records/{record_id}?done=record-saved")
+
+
+@get("/records/{record_id:str}/history", sync_to_thread=True)
+def record_history(
+    request: Request[Any, Any, Any], record_id: RecordId, person: Person, records: Records
+) -> Template:
+    view = records.get(person.person_id, record_id)
+    record_type = CATALOGUE[view.type]
+    _ = translator(request)
+    versions = [
+        {"version": v, "rows": display_rows(record_type, v.value, _)}
+        for v in records.versions(person.person_id, record_id)
+    ]
+    return page(
+        "record_history.html",
+        section="records",
+        view=view,
+        record_type=record_type,
+        versions=versions,
+    )
+
+
+@get("/records/{record_id:str}/delete", sync_to_thread=True)
+def delete_record_page(
+    request: Request[Any, Any, Any],
+    record_id: RecordId,
+    person: Person,
+    records: Records,
+    grants: Grants,
+) -> Template:
+    view = records.get(person.person_id, record_id)
+    record_type = CATALOGUE[view.type]
+    shared = sharing_by_type(grants.list_for_person(person.person_id)).get(view.type, [])
+    return page(
+        "record_delete.html",
+        section="records",
+        view=view,
+        record_type=record_type,
+        rows=display_rows(record_type, view.value, translator(request)),
+        shared=shared,
+    )
+
+
+@post("/records/{record_id:str}/delete", sync_to_thread=True)
+def delete_record_submit(record_id: RecordId, person: Person, records: Records) -> Redirect:
+    records.delete(person.person_id, record_id)
+    return Redirect("/?done=record-deleted")
+
+
+RECORD_HANDLERS = [
+    my_records,
+    choose_type,
+    new_record_page,
+    new_record_submit,
+    record_page,
+    edit_record_page,
+    edit_record_submit,
+    record_history,
+    delete_record_page,
+    delete_record_submit,
+]
