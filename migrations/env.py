@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 # Importing the table modules registers their tables on the shared metadata.
+import consent.audit.models
 import consent.grants
 import consent.organisations
 import consent.registration

@@ -14,11 +14,14 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from consent.access import InsufficientScope, InvalidAccessToken, MissingAccessToken
+from consent.audit.log import AuditUnavailable
+from consent.audit.queries import InvalidCursor as InvalidAuditCursor
 from consent.grant_service import InvalidDuration
 from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
 from consent.scopes import InvalidScope
 from crypto.keys import UnknownKeyError
 from crypto.passwords import PasswordPolicyError
+from pds.audit.service import NotAnAuditor, OutOfRange, Pruned, UnknownPerson
 from pds.people.datakeys import DataKeyMissing
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials
 from pds.records.catalogue import UnknownRecordType
@@ -76,6 +79,14 @@ DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
     WideningRefused: ProblemKind(422, "widening-refused", "A connection can only be narrowed here"),
     InvalidDuration: ProblemKind(422, "validation", "The end date is not acceptable"),
     InvalidScope: ProblemKind(422, "invalid-scope", "Unknown or malformed scope"),
+    NotAnAuditor: ProblemKind(403, "forbidden", "Only auditors may use the audit API"),
+    UnknownPerson: ProblemKind(404, "person-not-found", "No such person (or they were erased)"),
+    OutOfRange: ProblemKind(422, "out-of-range", "Outside the audit log"),
+    Pruned: ProblemKind(410, "pruned", "Removed from the audit log by the retention policy"),
+    InvalidAuditCursor: ProblemKind(400, "invalid-cursor", "The cursor was not handed out here"),
+    AuditUnavailable: ProblemKind(
+        503, "audit-unavailable", "The action could not be audited, so it was not carried out"
+    ),
 }
 
 # RFC 6750 §3: the resource API's 401/403 say how to authenticate and what went wrong.
@@ -150,6 +161,10 @@ def domain_problem(exc: Exception) -> Response[dict[str, Any]]:
         log.error("record_integrity_failure", record_id=exc.record_id)
     elif isinstance(exc, (WideningRefused, InvalidDuration, InvalidScope)):
         detail = str(exc)
+    if isinstance(exc, (OutOfRange, Pruned)):
+        detail = str(exc)
+    if isinstance(exc, AuditUnavailable):
+        log.error("audit_unavailable", action=str(exc), cause=type(exc.__cause__).__name__)
     return problem(
         kind.status,
         kind.slug,
@@ -157,8 +172,12 @@ def domain_problem(exc: Exception) -> Response[dict[str, Any]]:
         detail,
         errors=errors,
         extra=extra,
-        headers=bearer_challenge(exc),
+        headers=bearer_challenge(exc) or _retry_later(exc),
     )
+
+
+def _retry_later(exc: Exception) -> dict[str, str] | None:
+    return {"Retry-After": "5"} if isinstance(exc, AuditUnavailable) else None
 
 
 def validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:

@@ -103,6 +103,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "PDS_PUBLIC_URL": TEST_ORIGIN,
         "PDS_PASSWORD_TIME_COST": "1",
         "PDS_PASSWORD_MEMORY_KIB": "1024",
+        # No audit clock thread in tests: they publish checkpoints when they want them.
+        "PDS_AUDIT_CHECKPOINT_EVERY_SECONDS": "0",
     }
     return load_settings(env, **overrides)
 

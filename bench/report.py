@@ -1,0 +1,84 @@
+"""Results as JSON and as the markdown table the README quotes."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.scenarios import Figure
+
+
+def commit() -> str:
+    completed = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    suffix = " (with uncommitted changes)" if dirty.stdout.strip() else ""
+    return (completed.stdout.strip() or "unknown") + suffix
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+
+
+def _value(figure: Figure) -> str:
+    if figure.unit == "ratio":
+        return f"{figure.value:.2f}"
+    if figure.unit == "s":
+        return f"{figure.value:.2f} s"
+    if figure.unit == "MB":
+        return f"{figure.value:.0f} MB"
+    return f"{figure.value:,.0f}"
+
+
+def markdown(figures: list[Figure], meta: dict[str, Any]) -> str:
+    lines = [
+        f"Measured on commit `{meta['commit']}`, {meta['date']}, with `{meta['command']}` "
+        f"({meta['scale']} scale: {meta['people']:,} people, {meta['records']:,} records, "
+        f"{meta['audit_entries']:,} audit entries).",
+        f"Server: {meta['server']}; load: wrk on loopback; machine: {meta['machine']}.",
+        f"Each ratio compares medians of {meta['rounds']} alternating runs of "
+        f"{meta['seconds']:g} s measured in the same run.",
+        "",
+        "| scenario | result | target | met |",
+        "|---|---|---|---|",
+    ]
+    for figure in figures:
+        mark = "yes" if figure.met else "**no**"
+        lines.append(f"| {figure.scenario} | {_value(figure)} | {figure.target} | {mark} |")
+    notes = meta.get("notes", [])
+    if notes:
+        lines += ["", *(f"- {note}" for note in notes)]
+    return "\n".join(lines) + "\n"
+
+
+def write(figures: list[Figure], meta: dict[str, Any], out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"bench-{meta['scale']}"
+    document = {"meta": meta, "figures": [asdict(figure) for figure in figures]}
+    (out_dir / f"{stem}.json").write_text(json.dumps(document, indent=2) + "\n")
+    table = out_dir / f"{stem}.md"
+    table.write_text(markdown(figures, meta))
+    return table
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

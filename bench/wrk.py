@@ -1,0 +1,81 @@
+"""Bounded load with wrk (Debian's, a compiled generator) on loopback, one JSON summary per run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(__file__).with_name("lua") / "load.lua"
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int  # socket errors and non-2xx/3xx answers
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class WrkFailed(RuntimeError):
+    pass
+
+
+def run_wrk(
+    base_url: str,
+    mode: str,
+    *,
+    seconds: float,
+    connections: int,
+    threads: int = 1,
+    input_file: Path | None = None,
+    delay_ms: float = 0.0,
+    basic: str = "",
+) -> WrkResult:
+    """One wrk run of `mode` (see lua/load.lua); the Lua script reports what wrk measured."""
+    env = {
+        **os.environ,
+        "BENCH_MODE": mode,
+        "BENCH_THREADS": str(threads),
+        "BENCH_DELAY_MS": f"{delay_ms:.3f}",
+        "BENCH_BASIC": basic,
+    }
+    if input_file is not None:
+        env["BENCH_INPUT"] = str(input_file)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
+    completed = subprocess.run(
+        [*command, "-s", str(SCRIPT), base_url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=False,
+    )
+    marker = next(
+        (line for line in completed.stdout.splitlines() if line.startswith("BENCHJSON ")), None
+    )
+    if completed.returncode != 0 or marker is None:
+        raise WrkFailed(f"wrk failed ({completed.returncode}): {completed.stderr.strip()}")
+    data = json.loads(marker.removeprefix("BENCHJSON "))
+    latency = data["latency_us"]
+    duration = data["duration_us"] / 1e6
+    return WrkResult(
+        requests=data["requests"],
+        seconds=duration,
+        rps=data["requests"] / duration,
+        p50_ms=latency["p50"] / 1000,
+        p90_ms=latency["p90"] / 1000,
+        p99_ms=latency["p99"] / 1000,
+        max_ms=latency["max"] / 1000,
+        errors=sum(data["errors"].values()),
+    )
