@@ -9,6 +9,7 @@ from sqlalchemy import Connection, create_engine
 import consent.audit.models
 import consent.grants
 import consent.organisations
+import consent.receipt_tables
 import consent.registration
 import consent.tokens  # noqa: F401
 import pds.people.models

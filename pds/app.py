@@ -45,6 +45,13 @@ from pds.people.auth import principal_from_request, session_cookie_name
 from pds.people.routes import AccountController
 from pds.people.service import PeopleService, Principal
 from pds.rate_limits import limit_groups, rate_limit_middleware
+from pds.receipts.wiring import (
+    ReceiptServices,
+    build_receipts,
+    receipt_dependencies,
+    receipt_metrics,
+    receipt_route_handlers,
+)
 from pds.records.routes import MyRecordsController, list_record_types
 from pds.records.service import RecordService
 from pds.request_id import request_id_middleware
@@ -78,6 +85,7 @@ class Services:
     records: RecordService
     account: AccountService
     consent: ConsentServices
+    receipts: ReceiptServices
     # Parts of the service add what operators should see: scrape-time metrics and readiness.
     metric_sources: list[MetricSource] = field(default_factory=lambda: [core_source])
     readiness_checks: list[ReadinessCheck] = field(default_factory=list)
@@ -100,7 +108,9 @@ def build_services(settings: Settings) -> Services:
     records = RecordService(db, keys)
     account = AccountService(db, keys, people, records, shred_on_erasure=settings.shred_on_erasure)
     consent = build_consent(settings, db, keys, account)
-    services = Services(settings, db, keys, people, records, account, consent)
+    receipts = build_receipts(settings, db, keys, consent.grants, account)
+    services = Services(settings, db, keys, people, records, account, consent, receipts)
+    services.metric_sources.append(receipt_metrics)
     services.readiness_checks.extend(core_readiness_checks(db, keys))
     return services
 
@@ -141,6 +151,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             metrics_route(settings, services.db, services.metric_sources),
             *web_routes(),
             *consent_route_handlers(),
+            *receipt_route_handlers(),
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
             ),
@@ -152,6 +163,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             "account": constant(services.account),
             "principal": Provide(provide_principal, sync_to_thread=True),
             **consent_dependencies(services.consent),
+            **receipt_dependencies(services.receipts),
         },
         exception_handlers=exception_handlers,
         middleware=[
@@ -182,10 +194,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                         type="apiKey", name=cookie, security_scheme_in="cookie"
                     ),
                     "bearer": SecurityScheme(type="http", scheme="bearer"),
+                    "client": SecurityScheme(type="http", scheme="basic"),
                 }
             ),
         ),
-        on_shutdown=[services.db.dispose],
+        # The worker delivers notices and sweeps expired grants while the app runs.
+        on_startup=[services.receipts.worker.start] if settings.background_worker else [],
+        on_shutdown=[services.receipts.worker.stop, services.db.dispose],
         state=State({"services": services}),
         debug=False,
         logging_config=None,  # pds.logs configures logging

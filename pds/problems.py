@@ -16,8 +16,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from consent.access import InsufficientScope, InvalidAccessToken, MissingAccessToken
 from consent.audit.log import AuditUnavailable
 from consent.audit.queries import InvalidCursor as InvalidAuditCursor
+from consent.client_credentials import InvalidClientCredentials
 from consent.grant_service import InvalidDuration
 from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
+from consent.notice_delivery import InvalidWebhookUrl
+from consent.receipts import InvalidCursor, ReceiptIntegrityError, ReceiptNotFound
 from consent.scopes import InvalidScope
 from crypto.keys import UnknownKeyError
 from crypto.passwords import PasswordPolicyError
@@ -87,6 +90,15 @@ DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
     AuditUnavailable: ProblemKind(
         503, "audit-unavailable", "The action could not be audited, so it was not carried out"
     ),
+    InvalidClientCredentials: ProblemKind(
+        401, "invalid-client", "Client authentication failed (HTTP Basic: client_id and secret)"
+    ),
+    ReceiptNotFound: ProblemKind(404, "not-found", "No such receipt"),
+    InvalidCursor: ProblemKind(400, "invalid-cursor", "The cursor was not handed out here"),
+    ReceiptIntegrityError: ProblemKind(
+        409, "receipt-integrity", "A stored receipt failed verification and was not returned"
+    ),
+    InvalidWebhookUrl: ProblemKind(422, "invalid-webhook", "The webhook URL is not acceptable"),
 }
 
 # RFC 6750 §3: the resource API's 401/403 say how to authenticate and what went wrong.
@@ -94,6 +106,8 @@ _BEARER_REALM = 'Bearer realm="pds"'
 
 
 def bearer_challenge(exc: Exception) -> dict[str, str] | None:
+    if isinstance(exc, InvalidClientCredentials):  # RFC 7617: the organisation API is Basic
+        return {"WWW-Authenticate": 'Basic realm="pds", charset="UTF-8"'}
     if isinstance(exc, MissingAccessToken):
         return {"WWW-Authenticate": _BEARER_REALM}
     if isinstance(exc, InvalidAccessToken):
@@ -159,8 +173,11 @@ def domain_problem(exc: Exception) -> Response[dict[str, Any]]:
     elif isinstance(exc, RecordIntegrityError):
         extra["record_id"] = exc.record_id
         log.error("record_integrity_failure", record_id=exc.record_id)
-    elif isinstance(exc, (WideningRefused, InvalidDuration, InvalidScope)):
+    elif isinstance(exc, (WideningRefused, InvalidDuration, InvalidScope, InvalidWebhookUrl)):
         detail = str(exc)
+    elif isinstance(exc, ReceiptIntegrityError):
+        extra["receipt_id"] = exc.receipt_id
+        log.error("receipt_integrity_failure", receipt_id=exc.receipt_id)
     if isinstance(exc, (OutOfRange, Pruned)):
         detail = str(exc)
     if isinstance(exc, AuditUnavailable):
