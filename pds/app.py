@@ -24,6 +24,8 @@ from crypto.passwords import PasswordHasher
 from pds import problems
 from pds.account.routes import MyAccountController
 from pds.account.service import AccountService
+from pds.audit.routes import AuditController, MyActivityController
+from pds.audit.wiring import AuditServices, audit_lifespan, build_audit
 from pds.backup import ManifestFact, RestoreCheck
 from pds.connections.wiring import (
     ConsentServices,
@@ -85,6 +87,7 @@ class Services:
     records: RecordService
     account: AccountService
     consent: ConsentServices
+    audit: AuditServices
     receipts: ReceiptServices
     # Parts of the service add what operators should see: scrape-time metrics and readiness.
     metric_sources: list[MetricSource] = field(default_factory=lambda: [core_source])
@@ -104,12 +107,16 @@ def build_services(settings: Settings) -> Services:
     hasher = PasswordHasher(
         time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib
     )
-    people = PeopleService(db, keys, hasher, timedelta(seconds=settings.session_ttl_seconds))
-    records = RecordService(db, keys)
-    account = AccountService(db, keys, people, records, shred_on_erasure=settings.shred_on_erasure)
+    audit = build_audit(settings, db, keys)
+    ttl = timedelta(seconds=settings.session_ttl_seconds)
+    people = PeopleService(db, keys, hasher, ttl, audit.trail)
+    records = RecordService(db, keys, audit.trail)
+    account = AccountService(
+        db, keys, people, records, audit=audit.trail, shred_on_erasure=settings.shred_on_erasure
+    )
     consent = build_consent(settings, db, keys, account)
     receipts = build_receipts(settings, db, keys, consent.grants, account)
-    services = Services(settings, db, keys, people, records, account, consent, receipts)
+    services = Services(settings, db, keys, people, records, account, consent, audit, receipts)
     services.metric_sources.append(receipt_metrics)
     services.readiness_checks.extend(core_readiness_checks(db, keys))
     return services
@@ -146,6 +153,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             AccountController,
             MyRecordsController,
             MyAccountController,
+            MyActivityController,
+            AuditController,
             list_record_types,
             *health_routes(services.readiness_checks),
             metrics_route(settings, services.db, services.metric_sources),
@@ -161,6 +170,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             "people": constant(services.people),
             "records": constant(services.records),
             "account": constant(services.account),
+            "auditor": constant(services.audit.auditor),
             "principal": Provide(provide_principal, sync_to_thread=True),
             **consent_dependencies(services.consent),
             **receipt_dependencies(services.receipts),
@@ -201,6 +211,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         # The worker delivers notices and sweeps expired grants while the app runs.
         on_startup=[services.receipts.worker.start] if settings.background_worker else [],
         on_shutdown=[services.receipts.worker.stop, services.db.dispose],
+        # The audit clock: a signed checkpoint at least every T seconds, and retention.
+        lifespan=[audit_lifespan(services.audit)],
         state=State({"services": services}),
         debug=False,
         logging_config=None,  # pds.logs configures logging

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pds.app import Services, build_services, create_app
+from pds.audit.cli import audit_cli
 from pds.backup import BackupError, backup, restore
 from pds.connections.cli import org
 from pds.db import Database
@@ -232,3 +233,4 @@ def openapi(output: Path) -> None:
 
 
 main.add_command(org)
+main.add_command(audit_cli)

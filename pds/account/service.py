@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Connection, delete
 
 from consent.storage import utcnow
+from pds.audit.trail import AuditTrail
 from pds.db import Database
 from pds.keystore import KeyStore
 from pds.people.datakeys import destroy_data_key, rotate_kek
@@ -32,34 +32,41 @@ class AccountService:
         people_service: PeopleService,
         records_service: RecordService,
         *,
+        audit: AuditTrail,
         shred_on_erasure: bool,
     ) -> None:
         self.db = db
         self.keys = keys
         self.people = people_service
         self.records = records_service
+        self.audit = audit
         self.shred_on_erasure = shred_on_erasure
         self.export_sections: list[ExportSection] = []
         self.erasure_steps: list[ErasureStep] = []
 
     def export(self, person_id: str) -> dict[str, Any]:
-        """Everything the person has, as one portable JSON document."""
-        records = self.records.list_records(person_id)
+        """Everything the person has, as one portable JSON document (one audit entry)."""
+        with self.db.read() as conn:
+            records = self.records.export_all(conn, person_id)
         document: dict[str, Any] = {
             "format": EXPORT_FORMAT,
             "exported_at": utcnow().isoformat(),
             "account": self.people.profile(person_id),
-            "records": [
-                {
-                    **asdict(view),
-                    "versions": [asdict(v) for v in self.records.versions(person_id, view.id)],
-                }
-                for view in records
-            ],
+            "records": records,
         }
         for section in self.export_sections:
             name, content = section(person_id)
             document[name] = content
+        # Written before the document leaves: if the entry cannot be written, nothing is handed out.
+        with self.db.write() as conn:
+            event = self.audit.event(
+                conn,
+                "account.export",
+                person_id,
+                record_types=tuple(sorted({r["type"] for r in records})),
+                record_ids=tuple(r["id"] for r in records),
+            )
+            self.audit.append(conn, event)
         return document
 
     def erase(self, person_id: str, password: str) -> None:
@@ -69,8 +76,15 @@ class AccountService:
         so a database copy taken before the erasure cannot be decrypted with the current keys.
         """
         if not self.people.verify_password(person_id, password):
+            self.audit.record(
+                lambda conn: self.audit.event(conn, "account.erase", person_id),
+                "invalid_credentials",
+            )
             raise InvalidCredentials
         with self.db.write() as conn:
+            # First, while the data key (and so the pseudonym) still exists; the erasure steps'
+            # own entries (grants ended) come next, for the same reason.
+            self.audit.append(conn, self.audit.event(conn, "account.erase", person_id))
             for step in self.erasure_steps:
                 step(conn, person_id)
             delete_all_records(conn, person_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -9,10 +10,12 @@ from enum import StrEnum
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from consent.audit.log import ActorType, AuditEvent
 from consent.storage import new_id, utcnow
 from crypto.aead import decrypt, encrypt
 from crypto.lookup import blind_index, random_token, token_hash
 from crypto.passwords import PasswordHasher, check_password_policy
+from pds.audit.trail import AuditTrail
 from pds.db import Database
 from pds.keystore import KeyStore
 from pds.people.datakeys import create_data_key, load_data_key
@@ -53,12 +56,18 @@ class PeopleService:
     """Accounts and server-side sessions."""
 
     def __init__(
-        self, db: Database, keys: KeyStore, hasher: PasswordHasher, session_ttl: timedelta
+        self,
+        db: Database,
+        keys: KeyStore,
+        hasher: PasswordHasher,
+        session_ttl: timedelta,
+        audit: AuditTrail,
     ) -> None:
         self.db = db
         self.keys = keys
         self.hasher = hasher
         self.session_ttl = session_ttl
+        self.audit = audit
 
     def sign_up(self, email: str, password: str, role: Role = Role.PERSON) -> str:
         """Create an account and its data key; returns the new person id."""
@@ -68,8 +77,13 @@ class PeopleService:
         person_id = new_id()
         now = utcnow()
         index = blind_index(self.keys.index_key, email)
+        # Nobody is signed in yet, so a refused sign-up has no known actor or subject.
+        refused = self._anonymous("account.signup")
         try:
-            with self.db.write() as conn:
+            with (
+                self.audit.denials(refused, {EmailAlreadyRegistered: "email_taken"}),
+                self.db.write() as conn,
+            ):
                 if conn.execute(select(people.c.id).where(people.c.email_index == index)).first():
                     raise EmailAlreadyRegistered
                 conn.execute(
@@ -89,9 +103,30 @@ class PeopleService:
                     .where(people.c.id == person_id)
                     .values(email_ct=encrypt(data_key, email.encode(), _email_aad(person_id)))
                 )
+                self._log(conn, "account.signup", person_id, role, data_key=data_key)
         except IntegrityError:  # a concurrent sign-up with the same address won the race
+            self.audit.record(refused, "email_taken")
             raise EmailAlreadyRegistered from None
         return person_id
+
+    def _anonymous(self, action: str) -> Callable[[Connection], AuditEvent]:
+        return lambda conn: self.audit.event(conn, action, None)
+
+    def _log(
+        self,
+        conn: Connection,
+        action: str,
+        person_id: str,
+        role: Role | str,
+        *,
+        data_key: bytes | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """An entry about the person, done by the person (in the role they act in)."""
+        event = self.audit.event(
+            conn, action, person_id, data_key=data_key, actor_type=ActorType(Role(role).value)
+        )
+        self.audit.append(conn, event if reason is None else event.denied(reason))
 
     def exists(self, email: str) -> bool:
         with self.db.read() as conn:
@@ -106,36 +141,70 @@ class PeopleService:
         ).first()
         return None if row is None else (row.id, row.password_hash, row.role)
 
-    def authenticate(self, email: str, password: str) -> Principal:
-        """Check a password; unknown accounts cost the same argon2id work as known ones."""
+    def _check_credentials(self, email: str, password: str) -> tuple[Principal | None, str | None]:
+        """(principal, None) when right; (None, person id or None if unknown) when wrong.
+
+        Unknown accounts cost the same argon2id work as known ones.
+        """
         with self.db.read() as conn:
             found = self._find(conn, email)
         if found is None:
             self.hasher.verify_absent(password)
-            raise InvalidCredentials
+            return None, None
         person_id, password_hash, role = found
         if not self.hasher.verify(password_hash, password):
+            return None, person_id
+        return Principal(person_id=person_id, role=Role(role)), person_id
+
+    def authenticate(self, email: str, password: str) -> Principal:
+        """Check a password (no session, no audit entry: sign_in is the audited sign-in)."""
+        principal, _ = self._check_credentials(email, password)
+        if principal is None:
             raise InvalidCredentials
-        return Principal(person_id=person_id, role=Role(role))
+        return principal
 
     def sign_in(self, email: str, password: str) -> tuple[str, Principal]:
-        """Authenticate and open a session; returns the session token for the cookie."""
-        principal = self.authenticate(email, password)
-        return self.open_session(principal.person_id), principal
+        """Authenticate and open a session; returns the session token for the cookie.
+
+        Success and failure are both audited; a failure for an unknown account has no subject.
+        """
+        principal, person_id = self._check_credentials(email, password)
+        if principal is None:
+            with self.db.write() as conn:
+                if person_id is None:
+                    refused = self._anonymous("session.signin")(conn)
+                    self.audit.append(conn, refused.denied("invalid_credentials"))
+                else:
+                    role = self._role(conn, person_id)
+                    self._log(conn, "session.signin", person_id, role, reason="invalid_credentials")
+            raise InvalidCredentials
+        token = random_token()
+        with self.db.write() as conn:
+            self._insert_session(conn, token, principal.person_id)
+            self._log(conn, "session.signin", principal.person_id, principal.role)
+        return token, principal
+
+    @staticmethod
+    def _role(conn: Connection, person_id: str) -> str:
+        return str(conn.execute(select(people.c.role).where(people.c.id == person_id)).scalar_one())
 
     def open_session(self, person_id: str) -> str:
+        """A session for a person who just proved who they are (sign-up is its audit entry)."""
         token = random_token()
-        now = utcnow()
         with self.db.write() as conn:
-            conn.execute(
-                insert(sessions).values(
-                    token_hash=token_hash(token),
-                    person_id=person_id,
-                    created_at=now,
-                    expires_at=now + self.session_ttl,
-                )
-            )
+            self._insert_session(conn, token, person_id)
         return token
+
+    def _insert_session(self, conn: Connection, token: str, person_id: str) -> None:
+        now = utcnow()
+        conn.execute(
+            insert(sessions).values(
+                token_hash=token_hash(token),
+                person_id=person_id,
+                created_at=now,
+                expires_at=now + self.session_ttl,
+            )
+        )
 
     def resolve_session(self, token: str) -> Principal | None:
         """The principal behind a session cookie, or None if unknown or expired.
@@ -162,8 +231,17 @@ class PeopleService:
         return Principal(person_id=row.person_id, role=Role(row.role))
 
     def sign_out(self, token: str) -> None:
+        digest = token_hash(token)
         with self.db.write() as conn:
-            conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
+            row = conn.execute(
+                select(sessions.c.person_id, people.c.role)
+                .join(people, people.c.id == sessions.c.person_id)
+                .where(sessions.c.token_hash == digest)
+            ).first()
+            if row is None:  # not a session: nothing happened, nothing to record
+                return
+            conn.execute(delete(sessions).where(sessions.c.token_hash == digest))
+            self._log(conn, "session.signout", row.person_id, row.role)
 
     def verify_password(self, person_id: str, password: str) -> bool:
         with self.db.read() as conn:
@@ -178,10 +256,14 @@ class PeopleService:
     def change_password(self, person_id: str, current: str, new: str, keep_token: str) -> None:
         """Replace the password and end every other session of the person."""
         if not self.verify_password(person_id, current):
+            with self.db.write() as conn:
+                role = self._role(conn, person_id)
+                self._log(conn, "account.password", person_id, role, reason="invalid_credentials")
             raise InvalidCredentials
         check_password_policy(new)
         new_hash = self.hasher.hash(new)
         with self.db.write() as conn:
+            self._log(conn, "account.password", person_id, self._role(conn, person_id))
             conn.execute(
                 update(people)
                 .where(people.c.id == person_id)

@@ -1,0 +1,71 @@
+"""The canonical bytes of an audit entry: what its Merkle leaf hashes.
+
+Deterministic JSON (sorted keys, no spaces, UTF-8) of exactly the fields below, so anyone holding
+an export can re-hash an entry offline. Only the standard library and `crypto` may be imported
+here: the offline verifier depends on this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from crypto.merkle import leaf_hash
+
+ENCODING_VERSION = 1
+
+# The fields an entry consists of, and the JSON types each may take. `time` is epoch
+# microseconds (an integer, so the encoding has no float or time-zone ambiguity).
+FIELDS: Mapping[str, tuple[type, ...]] = {
+    "seq": (int,),
+    "time": (int,),
+    "actor_type": (str,),
+    "actor_id": (str, type(None)),
+    "organisation_id": (str, type(None)),
+    "client_id": (str, type(None)),
+    "action": (str,),
+    "subject": (str, type(None)),
+    "record_types": (list,),
+    "record_ids": (list,),
+    "grant_id": (str, type(None)),
+    "purpose": (str, type(None)),
+    "outcome": (str,),
+    "reason": (str, type(None)),
+    "request_id": (str, type(None)),
+}
+OUTCOMES = frozenset({"allowed", "denied"})
+
+
+class MalformedEntry(ValueError):
+    """An entry is missing a field or has a field of the wrong type."""
+
+
+def check_entry(entry: Mapping[str, object]) -> None:
+    """Raise MalformedEntry unless every field is present with an acceptable type."""
+    for name, types in FIELDS.items():
+        if name not in entry:
+            raise MalformedEntry(f"missing field {name!r}")
+        value = entry[name]
+        # bool is an int subclass; a boolean seq or time is malformed, not 0 or 1.
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise MalformedEntry(f"field {name!r} has the wrong type")
+        if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+            raise MalformedEntry(f"field {name!r} must be a list of strings")
+    if entry["outcome"] not in OUTCOMES:
+        raise MalformedEntry("outcome must be 'allowed' or 'denied'")
+
+
+def canonical_entry(entry: Mapping[str, object]) -> bytes:
+    """Return the canonical encoding of an entry (extra keys are ignored)."""
+    check_entry(entry)
+    document = {name: entry[name] for name in FIELDS}
+    document["v"] = ENCODING_VERSION
+    text = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return text.encode("utf-8")
+
+
+def entry_leaf_hash(entry: Mapping[str, object]) -> bytes:
+    """Return the RFC 9162 leaf hash H(0x00 || canonical entry)."""
+    return leaf_hash(canonical_entry(entry))

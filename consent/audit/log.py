@@ -1,0 +1,122 @@
+"""Appending to the audit log, in the caller's transaction.
+
+`AuditLog.append(conn, event)` inside the transaction of the action it records: the action and its
+entry commit together or not at all, and if the entry cannot be written the action fails. Entries
+name people only by audit pseudonym; they carry ids, types, purposes and outcomes, never a
+personal-data value, a token or a password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from consent.audit.checkpoints import CheckpointSigner, lock_log, log_size, publish
+from consent.audit.encoding import entry_leaf_hash
+from consent.audit.models import audit_entries
+from consent.storage import to_micros, utcnow
+
+
+class ActorType(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class Outcome(StrEnum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+
+
+class AuditUnavailable(Exception):
+    """The entry could not be written, so the action it records was not carried out."""
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """What happened, before it has a place in the log."""
+
+    action: str
+    actor_type: ActorType
+    actor_id: str | None = None
+    subject: str | None = None
+    organisation_id: str | None = None
+    client_id: str | None = None
+    record_types: tuple[str, ...] = ()
+    record_ids: tuple[str, ...] = ()
+    grant_id: str | None = None
+    purpose: str | None = None
+    outcome: Outcome = Outcome.ALLOWED
+    reason: str | None = None
+
+    def denied(self, reason: str) -> AuditEvent:
+        return replace(self, outcome=Outcome.DENIED, reason=reason)
+
+
+_INSERT = insert(audit_entries)
+
+
+class AuditLog:
+    """Appends entries; publishes a signed checkpoint every `checkpoint_every` entries."""
+
+    def __init__(
+        self,
+        signer: CheckpointSigner,
+        *,
+        request_id: Callable[[], str | None],
+        checkpoint_every: int,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if checkpoint_every < 1:
+            raise ValueError("checkpoint_every must be at least 1")
+        self.signer = signer
+        self.request_id = request_id
+        self.checkpoint_every = checkpoint_every
+        self.clock = clock
+
+    def append(self, conn: Connection, event: AuditEvent) -> int:
+        """Append one entry in the caller's (write) transaction; return its seq."""
+        try:
+            lock_log(conn)
+            seq = log_size(conn) + 1
+            now = self.clock()
+            values = entry_values(seq, now, event, self.request_id())
+            conn.execute(_INSERT, {**values, "time": now, "leaf_hash": entry_leaf_hash(values)})
+            if seq % self.checkpoint_every == 0:
+                publish(conn, self.signer, seq, now)
+        except DBAPIError as exc:
+            if exc.connection_invalidated or isinstance(exc, OperationalError):
+                raise  # the database is away: the service answers 503 for that already
+            raise AuditUnavailable(event.action) from exc
+        return seq
+
+
+def entry_values(
+    seq: int, now: datetime, event: AuditEvent, request_id: str | None
+) -> dict[str, Any]:
+    """The entry's fields as consent.audit.encoding defines them."""
+    return {
+        "seq": seq,
+        "time": to_micros(now),
+        "actor_type": event.actor_type.value,
+        "actor_id": event.actor_id,
+        "organisation_id": event.organisation_id,
+        "client_id": event.client_id,
+        "action": event.action,
+        "subject": event.subject,
+        "record_types": sorted(set(event.record_types)),
+        "record_ids": list(event.record_ids),
+        "grant_id": event.grant_id,
+        "purpose": event.purpose,
+        "outcome": event.outcome.value,
+        "reason": event.reason,
+        "request_id": request_id,
+    }

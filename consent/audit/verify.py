@@ -1,0 +1,270 @@
+"""Offline verification of an audit export: `pds audit verify EXPORT [--checkpoint] [--key]`.
+
+Rebuilds the Merkle tree from the exported entries, checks every signed checkpoint in the export
+against it, checks consistency with a checkpoint saved earlier, and names the first bad entry.
+Depends only on the standard library, `crypto` and the two crypto-only audit modules (an
+import-linter contract holds it to that), so an auditor can trust it without the service.
+
+What "first bad entry" can mean: an entry whose content no longer matches its stored leaf hash, a
+gap or a repeat in the sequence, or an entry moved from elsewhere (found by re-hashing it under
+nearby sequence numbers) is named exactly. If someone rewrote entries *and* recomputed every
+hash, only the signed checkpoints catch it, so the report names the first entry after the last
+checkpoint that still verifies.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from consent.audit.encoding import MalformedEntry, canonical_entry, entry_leaf_hash
+from consent.audit.note import (
+    Checkpoint,
+    NoteError,
+    VerifierKey,
+    open_checkpoint,
+    parse_verifier_key,
+)
+from crypto.merkle import MerkleError, TreeBuilder, leaf_hash, verify_consistency
+
+EXPORT_FORMAT = "pds-audit-export/1"
+SHIFT_WINDOW = 16  # how far an entry may have moved and still be recognised as moved
+
+
+class BadEntry(Exception):
+    """Verification stops here: `seq` is the first entry that cannot be trusted."""
+
+    def __init__(self, seq: int, message: str) -> None:
+        super().__init__(message)
+        self.seq = seq
+        self.message = message
+
+
+class ExportError(Exception):
+    """The export as a whole is unusable: no header, bad checkpoint signature, and the like."""
+
+
+@dataclass
+class Report:
+    ok: bool = False
+    entries: int = 0
+    tree_size: int = 0
+    root: bytes = b""
+    checkpoints_verified: int = 0
+    saved_checkpoint: str = "not given"
+    first_bad_seq: int | None = None
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _decode(line: str, seq_hint: int) -> dict[str, Any]:
+    try:
+        document = json.loads(line)
+    except ValueError:
+        raise BadEntry(seq_hint, f"line after entry {seq_hint - 1} is not JSON") from None
+    if not isinstance(document, dict):
+        raise BadEntry(seq_hint, f"line after entry {seq_hint - 1} is not a JSON object")
+    return document
+
+
+def _b64list(values: object) -> list[bytes]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ExportError("expected a list of base64 hashes")
+    try:
+        return [base64.b64decode(v, validate=True) for v in values]
+    except ValueError:
+        raise ExportError("malformed base64 hash") from None
+
+
+def _moved_from(entry: dict[str, Any], stored: bytes, seq: int) -> int | None:
+    """The seq the entry was hashed under, if it moved by at most SHIFT_WINDOW places."""
+    for delta in range(1, SHIFT_WINDOW + 1):
+        for candidate in (seq - delta, seq + delta):
+            if candidate > 0 and leaf_hash(canonical_entry({**entry, "seq": candidate})) == stored:
+                return candidate
+    return None
+
+
+class _Verifier:
+    def __init__(
+        self,
+        header: dict[str, Any],
+        keys: Sequence[VerifierKey],
+        saved: Checkpoint | None,
+        report: Report,
+    ) -> None:
+        self.keys = keys
+        self.saved = saved
+        self.report = report
+        self.final = self._open(header.get("checkpoint"))
+        start = header.get("start") or {}
+        size = start.get("size", 0)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ExportError("malformed start size")
+        try:
+            self.builder = TreeBuilder(size, _b64list(start.get("frontier", [])))
+        except MerkleError as exc:
+            raise ExportError(str(exc)) from None
+        self.start = size
+        self.verified_upto = size  # entries up to here are covered by a verified checkpoint
+        self.consistency = header.get("consistency")
+        self.saved_checked = False
+        self._check_saved_at(size)
+
+    def _open(self, note: object) -> Checkpoint:
+        if not isinstance(note, str):
+            raise ExportError("missing checkpoint")
+        try:
+            checkpoint = open_checkpoint(note, self.keys)
+        except NoteError as exc:
+            raise ExportError(f"checkpoint rejected: {exc}") from None
+        return checkpoint
+
+    def entry(self, document: dict[str, Any]) -> None:
+        expected = self.builder.size + 1
+        seq = document.get("seq")
+        stored_hex = document.get("leaf_hash")
+        try:
+            stored = bytes.fromhex(stored_hex) if isinstance(stored_hex, str) else b""
+            computed = entry_leaf_hash(document)
+        except (ValueError, MalformedEntry) as exc:
+            raise BadEntry(expected, f"entry {expected} is malformed: {exc}") from None
+        if isinstance(seq, int) and seq > expected:
+            raise BadEntry(expected, f"entry {expected} is missing (the next entry is {seq})")
+        if seq != expected:
+            raise BadEntry(expected, f"entry {seq} appears where entry {expected} should be")
+        if computed != stored:
+            moved = _moved_from(document, stored, expected)
+            if moved is None:
+                raise BadEntry(expected, f"entry {expected} does not match its leaf hash")
+            raise BadEntry(
+                min(expected, moved),
+                f"entry {expected} holds entry {moved}'s content: entries were "
+                + ("inserted" if moved < expected else "deleted or reordered")
+                + f" at or after {min(expected, moved)}",
+            )
+        self.builder.append(computed)
+        self.report.entries += 1
+        self._check_saved_at(self.builder.size)
+
+    def checkpoint(self, document: dict[str, Any]) -> None:
+        checkpoint = self._open(document.get("note"))
+        self._check_root(checkpoint)
+
+    def _check_root(self, checkpoint: Checkpoint) -> None:
+        if checkpoint.origin != self.final.origin:
+            raise ExportError(f"checkpoint of another log: {checkpoint.origin}")
+        if checkpoint.size != self.builder.size:
+            raise ExportError(f"checkpoint for {checkpoint.size} out of place")
+        if checkpoint.root != self.builder.root():
+            first = self.verified_upto + 1
+            raise BadEntry(
+                first,
+                f"the entries do not match the checkpoint signed at size {checkpoint.size}: "
+                f"entries {first}..{checkpoint.size} were altered (their hashes were recomputed)",
+            )
+        self.verified_upto = checkpoint.size
+        self.report.checkpoints_verified += 1
+
+    def _check_saved_at(self, size: int) -> None:
+        if self.saved is not None and self.saved.size == size:
+            self._check_root(self.saved)
+            self.report.saved_checkpoint = f"consistent (size {size})"
+            self.saved_checked = True
+
+    def finish(self) -> None:
+        if self.builder.size < self.final.size:
+            raise BadEntry(
+                self.builder.size + 1,
+                f"entries {self.builder.size + 1}..{self.final.size} are missing",
+            )
+        self._check_root(self.final)
+        self._check_saved_before_start()
+
+    def _check_saved_before_start(self) -> None:
+        saved = self.saved
+        if saved is None or self.saved_checked:
+            return
+        proof = self.consistency if isinstance(self.consistency, dict) else {}
+        if proof.get("from") != saved.size:
+            self.report.warnings.append(
+                f"the saved checkpoint (size {saved.size}) predates this export's first entry; "
+                f"export with consistency_from={saved.size} to check it"
+            )
+            self.report.saved_checkpoint = "not checked"
+            return
+        hashes = _b64list(proof.get("proof"))
+        if not verify_consistency(saved.size, self.final.size, saved.root, self.final.root, hashes):
+            raise BadEntry(1, f"the log is not consistent with the saved checkpoint {saved.size}")
+        self.report.saved_checkpoint = f"consistent (size {saved.size}, by proof)"
+
+
+def _lines(lines: Iterable[str]) -> Iterator[str]:
+    for line in lines:
+        if line.strip():
+            yield line
+
+
+def verify_export(
+    lines: Iterable[str],
+    *,
+    keys: Sequence[VerifierKey] | None = None,
+    saved_checkpoint: str | None = None,
+) -> Report:
+    """Verify an export; without `keys`, the export's own keys are used (with a warning)."""
+    report = Report()
+    stream = _lines(lines)
+    try:
+        header = json.loads(next(stream, "null"))
+        if not isinstance(header, dict) or header.get("format") != EXPORT_FORMAT:
+            raise ExportError(f"not a {EXPORT_FORMAT} export")
+        keys = keys or _embedded_keys(header, report)
+        saved = None
+        if saved_checkpoint is not None:
+            saved = open_checkpoint(saved_checkpoint, keys)
+        verifier = _Verifier(header, keys, saved, report)
+        if saved is not None and saved.size > verifier.final.size:
+            raise BadEntry(
+                verifier.final.size + 1,
+                f"the log ends at {verifier.final.size} but the saved checkpoint covers "
+                f"{saved.size} entries: entries {verifier.final.size + 1}..{saved.size} "
+                "were removed (truncated)",
+            )
+        _consume(stream, verifier)
+        verifier.finish()
+        report.tree_size, report.root = verifier.builder.size, verifier.builder.root()
+        report.ok = True
+    except BadEntry as exc:
+        report.first_bad_seq = exc.seq
+        report.problems.append(exc.message)
+    except (ExportError, NoteError, ValueError) as exc:
+        report.problems.append(str(exc))
+    return report
+
+
+def _consume(stream: Iterator[str], verifier: _Verifier) -> None:
+    for line in stream:
+        document = _decode(line, verifier.builder.size + 1)
+        kind = document.get("type")
+        if kind == "entry":
+            verifier.entry(document)
+        elif kind == "checkpoint":
+            verifier.checkpoint(document)
+        elif kind == "end":
+            return
+        else:
+            raise BadEntry(verifier.builder.size + 1, f"unknown line type {kind!r}")
+
+
+def _embedded_keys(header: dict[str, Any], report: Report) -> list[VerifierKey]:
+    report.warnings.append(
+        "no --key given: trusting the keys inside the export; pass the service's published "
+        "verifier key for an independent check"
+    )
+    keys = header.get("verifier_keys")
+    if not isinstance(keys, list) or not keys:
+        raise ExportError("the export names no verifier key")
+    return [parse_verifier_key(str(key)) for key in keys]

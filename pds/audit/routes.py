@@ -1,0 +1,218 @@
+"""The auditor's API (auditor role only) and the person's activity view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from litestar.response import Stream
+
+from consent.audit.queries import MAX_PAGE_SIZE, Page
+from pds.audit.schemas import (
+    ActivityPage,
+    CheckpointOut,
+    ConsistencyOut,
+    EntryOut,
+    EntryPage,
+    InclusionOut,
+    Outcome,
+    SummaryOut,
+    activity_item,
+    b64,
+)
+from pds.audit.service import AuditorService, AuditQuery
+from pds.people.service import Principal
+
+Id = Annotated[str | None, QueryParameter(max_length=64)]
+Cursor = Annotated[str | None, QueryParameter(max_length=200, description="from next_cursor")]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")]
+Size = Annotated[int, QueryParameter(ge=0, le=2**62)]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Times without a zone are read as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _query(
+    person: str | None,
+    organisation: str | None,
+    client: str | None,
+    grant: str | None,
+    action: str | None,
+    outcome: Outcome | None,
+    purpose: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> AuditQuery:
+    return AuditQuery(
+        person_id=person,
+        organisation_id=organisation,
+        client_id=client,
+        grant_id=grant,
+        action=action,
+        outcome=outcome,
+        purpose=purpose,
+        since=_utc(since),
+        until=_utc(until),
+    )
+
+
+def _page(page: Page) -> EntryPage:
+    return EntryPage(items=[EntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit"
+    tags = ["audit"]
+    cache_control = CacheControlHeader(no_store=True)
+
+    @get("/entries", summary="Audit entries, newest first, filtered", sync_to_thread=True)
+    def entries(
+        self,
+        principal: NamedDependency[Principal],
+        auditor: NamedDependency[AuditorService],
+        person: Id = None,
+        organisation: Id = None,
+        client: Id = None,
+        grant: Id = None,
+        action: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        outcome: Outcome | None = None,
+        purpose: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> EntryPage:
+        query = _query(person, organisation, client, grant, action, outcome, purpose, since, until)
+        return _page(auditor.entries(principal, query, cursor=cursor, limit=limit))
+
+    @get("/summary", summary="Counts by organisation, purpose and outcome", sync_to_thread=True)
+    def summary(
+        self,
+        principal: NamedDependency[Principal],
+        auditor: NamedDependency[AuditorService],
+        person: Id = None,
+        organisation: Id = None,
+        client: Id = None,
+        grant: Id = None,
+        action: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        outcome: Outcome | None = None,
+        purpose: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> SummaryOut:
+        query = _query(person, organisation, client, grant, action, outcome, purpose, since, until)
+        return SummaryOut.of(auditor.summary(principal, query))
+
+    @get(
+        "/checkpoint",
+        summary="The latest signed checkpoint (C2SP signed note)",
+        sync_to_thread=True,
+    )
+    def checkpoint(
+        self, principal: NamedDependency[Principal], auditor: NamedDependency[AuditorService]
+    ) -> CheckpointOut:
+        return CheckpointOut.of(auditor.checkpoint(principal))
+
+    @get("/proofs/inclusion", summary="RFC 9162 inclusion proof of an entry", sync_to_thread=True)
+    def inclusion(
+        self,
+        principal: NamedDependency[Principal],
+        auditor: NamedDependency[AuditorService],
+        seq: Annotated[int, QueryParameter(ge=1, le=2**62)],
+        tree_size: Annotated[int | None, QueryParameter(ge=1, le=2**62)] = None,
+    ) -> InclusionOut:
+        found = auditor.inclusion(principal, seq, tree_size)
+        return InclusionOut(
+            seq=found.seq,
+            leaf_index=found.seq - 1,
+            tree_size=found.tree_size,
+            leaf_hash=b64(found.leaf_hash),
+            proof=[b64(h) for h in found.proof],
+            root=b64(found.root),
+            checkpoint=CheckpointOut.of(found.checkpoint) if found.checkpoint else None,
+        )
+
+    @get(
+        "/proofs/consistency",
+        summary="RFC 9162 consistency proof between two tree sizes",
+        sync_to_thread=True,
+    )
+    def consistency(
+        self,
+        principal: NamedDependency[Principal],
+        auditor: NamedDependency[AuditorService],
+        first: Size,
+        second: Annotated[int | None, QueryParameter(ge=0, le=2**62)] = None,
+    ) -> ConsistencyOut:
+        found = auditor.consistency(principal, first, second)
+        return ConsistencyOut(
+            first=found.first,
+            second=found.second,
+            proof=[b64(h) for h in found.proof],
+            first_root=b64(found.first_root),
+            second_root=b64(found.second_root),
+            first_checkpoint=(
+                CheckpointOut.of(found.first_checkpoint) if found.first_checkpoint else None
+            ),
+            second_checkpoint=(
+                CheckpointOut.of(found.second_checkpoint) if found.second_checkpoint else None
+            ),
+        )
+
+    @get(
+        "/export",
+        summary="The whole log as NDJSON, ending at a checkpoint signed for it",
+        description="Verify offline with `pds audit verify EXPORT --key KEY [--checkpoint OLD]`.",
+        sync_to_thread=True,
+        media_type="application/x-ndjson",
+    )
+    def export(
+        self,
+        principal: NamedDependency[Principal],
+        auditor: NamedDependency[AuditorService],
+        consistency_from: Annotated[
+            int | None,
+            QueryParameter(ge=0, le=2**62, description="include a consistency proof from here"),
+        ] = None,
+    ) -> Stream:
+        export = auditor.export(principal, consistency_from=consistency_from)
+        return Stream(
+            export.lines(),
+            media_type="application/x-ndjson",
+            headers={
+                "Content-Disposition": 'attachment; filename="pds-audit.ndjson"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+
+class MyActivityController(Controller):
+    path = "/api/v1/me/activity"
+    tags = ["account"]
+    cache_control = CacheControlHeader(no_store=True)
+
+    @get(
+        "/",
+        summary="Who accessed my records, when, under which grant and purpose; what was refused",
+        sync_to_thread=True,
+    )
+    def activity(
+        self,
+        principal: NamedDependency[Principal],
+        auditor: NamedDependency[AuditorService],
+        outcome: Outcome | None = None,
+        cursor: Cursor = None,
+        limit: Limit = 50,
+    ) -> ActivityPage:
+        page = auditor.activity(principal.person_id, outcome=outcome, cursor=cursor, limit=limit)
+        return ActivityPage(
+            items=[activity_item(e) for e in page.items], next_cursor=page.next_cursor
+        )

@@ -1,0 +1,77 @@
+"""Builds the audit log from settings and keys, and hands `pds` its services, routes, hooks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from litestar import Litestar
+
+from consent.audit.checkpoints import CheckpointSigner
+from consent.audit.log import AuditLog
+from pds.audit.scheduler import AuditScheduler
+from pds.audit.service import AuditorService
+from pds.audit.trail import AuditTrail
+from pds.db import Database
+from pds.keystore import KeyStore
+from pds.request_id import current_request_id
+from pds.settings import Settings
+
+
+@dataclass(frozen=True)
+class AuditServices:
+    trail: AuditTrail
+    auditor: AuditorService
+    scheduler: AuditScheduler
+
+
+def log_origin(public_url: str) -> str:
+    """The checkpoint origin (and key name): the service's host and path, then `/audit`."""
+    parts = urlsplit(public_url)
+    return f"{parts.netloc}{parts.path.rstrip('/')}/audit"
+
+
+def build_audit(settings: Settings, db: Database, keys: KeyStore) -> AuditServices:
+    signer = CheckpointSigner(log_origin(settings.public_url), lambda: keys.signing.active)
+    log = AuditLog(
+        signer,
+        request_id=current_request_id,
+        checkpoint_every=settings.audit_checkpoint_every_entries,
+    )
+    trail = AuditTrail(log, db, keys)
+    retention = (
+        None
+        if settings.audit_retention_days is None
+        else timedelta(days=settings.audit_retention_days)
+    )
+    auditor = AuditorService(
+        trail,
+        checkpoint_every_seconds=settings.audit_checkpoint_every_seconds,
+        retention=retention,
+    )
+    every = settings.audit_checkpoint_every_seconds
+    # Tick often enough to honour T; with no timer, only pruning (if any) needs the thread.
+    interval = min(every, 5.0) if every > 0 else (60.0 if retention is not None else 0.0)
+    scheduler = AuditScheduler(
+        auditor.checkpoint_if_due,
+        auditor.prune if retention is not None else None,
+        interval=interval,
+    )
+    return AuditServices(trail, auditor, scheduler)
+
+
+def audit_lifespan(audit: AuditServices) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """Runs the audit scheduler while the application runs."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        audit.scheduler.start()
+        try:
+            yield
+        finally:
+            audit.scheduler.stop()
+
+    return lifespan
