@@ -55,13 +55,16 @@ def validate_webhook_url(url: str, *, allow_private: bool) -> str:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         raise InvalidWebhookUrl("the URL has an invalid port") from None
-    if not allow_private:
-        try:
-            if not ipaddress.ip_address(host).is_global:
-                raise InvalidWebhookUrl("the URL must not point at a private address")
-        except ValueError:
-            pass  # a name, checked again when it is resolved at delivery
+    if not allow_private and not _is_public_or_name(host):
+        raise InvalidWebhookUrl("the URL must not point at a private address")
     return url
+
+
+def _is_public_or_name(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return True  # a name: checked when it is resolved, at every delivery
 
 
 def _resolve(host: str, port: int, allow_private: bool) -> str:

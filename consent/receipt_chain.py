@@ -8,6 +8,7 @@ current state.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,10 +49,28 @@ class ReplayedGrant:
     receipts: int
 
 
+def _is_canonical(segment: str) -> bool:
+    """Whether a base64url segment is the only encoding of its bytes.
+
+    The last character of a segment can carry unused bits, so two different texts can decode to
+    the same bytes; insisting on the canonical one means altering any character of a receipt
+    makes it fail, not just altering its content.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except ValueError:
+        return False
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") == segment
+
+
 def verify_receipt(token: str, jwks: Mapping[str, object]) -> VerifiedReceipt:
     """Verify a compact-JWS receipt against a JWK Set; raises InvalidReceipt, saying why."""
+    token = token.strip()
+    segments = token.split(".")
+    if len(segments) != 3 or not all(_is_canonical(s) for s in segments):
+        raise InvalidReceipt("not a compact JWS (three canonical base64url parts)")
     try:
-        header, payload = verify_jws(token.strip(), jwks)
+        header, payload = verify_jws(token, jwks)
     except SignatureError as exc:
         raise InvalidReceipt(f"signature does not verify: {exc}") from None
     if header.get("typ") != RECEIPT_TYPE:
@@ -63,7 +82,7 @@ def verify_receipt(token: str, jwks: Mapping[str, object]) -> VerifiedReceipt:
         raise InvalidReceipt(f"receipt content does not match the schema: {fields}") from None
     if receipt.jti != receipt.consent_receipt_id or receipt.sub != receipt.pii_principal_id:
         raise InvalidReceipt("receipt identifiers disagree")
-    return VerifiedReceipt(header, receipt, token.strip())
+    return VerifiedReceipt(header, receipt, token)
 
 
 def replay_chain(tokens: Sequence[str], jwks: Mapping[str, object]) -> ReplayedGrant:

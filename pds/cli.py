@@ -23,6 +23,14 @@ from pds.keystore import (
 from pds.migrate import upgrade
 from pds.people.datakeys import count_by_kek, remove_unused_keks, rotate_kek
 from pds.people.service import EmailAlreadyRegistered, Role
+from pds.receipts.cli import (
+    grants_group,
+    org_webhook,
+    outbox,
+    receipt,
+    rotate_signing,
+    write_receipt_schema,
+)
 from pds.settings import Settings, load_settings
 
 DEV_KEY_WARNING = (
@@ -230,7 +238,13 @@ def openapi(output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     click.echo(f"wrote {output}")
+    click.echo(f"wrote {write_receipt_schema(output.parent)}")
 
 
 main.add_command(org)
 main.add_command(audit_cli)
+org.add_command(org_webhook)
+keys.add_command(rotate_signing)
+main.add_command(receipt)
+main.add_command(outbox)
+main.add_command(grants_group)
