@@ -10,9 +10,16 @@ import base64
 import hashlib
 import re
 import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+import uvicorn
 
 from consent.organisations import create_organisation, register_client
 from pds.app import Services
@@ -114,9 +121,7 @@ def decide(
     form["decision"] = "approve" if approve else "deny"
     chosen = params["scope"].split() if items is None else items
     form.update({f"item:{scope}": "yes" for scope in chosen})
-    return http.post(
-        "/oauth/authorize?" + urlencode(params), data=form, follow_redirects=False
-    )
+    return http.post("/oauth/authorize?" + urlencode(params), data=form, follow_redirects=False)
 
 
 def redirect_query(response: Any) -> dict[str, str]:
@@ -158,3 +163,24 @@ def refresh(http: Any, client: Registered, refresh_token: str) -> Any:
     if client.client_secret is None:
         form["client_id"] = client.client_id
     return http.post("/oauth/token", data=form, auth=client.auth)
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """The app on a real loopback socket (uvicorn, one event loop) for concurrent clients."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
