@@ -16,12 +16,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import uvicorn
 
+from consent.grant_service import ConsentRequest
 from consent.organisations import create_organisation, register_client
+from consent.scopes import ScopeSet
+from consent.storage import new_id, utcnow
+from consent.tokens import NewTokens, save_tokens
+from crypto.lookup import random_token
 from pds.app import Services
 
 REDIRECT = "https://ngo.example.org/callback"
@@ -184,3 +190,33 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def grant_and_token(
+    services: Services, person_id: str, client: Registered, scope: str
+) -> tuple[str, str]:
+    """A factory: the person approves `scope` for the client's organisation, and an access token
+    is issued for it, without the redirect dance (for tests about what tokens may do)."""
+    consent = services.consent
+    request = ConsentRequest(
+        person_id, client.organisation_id, client.client_id, ScopeSet.parse(scope), PURPOSE
+    )
+    grant = consent.grants.approve(request, request.scopes)
+    token = random_token(32)
+    now = utcnow()
+    with services.db.write() as conn:
+        save_tokens(
+            conn,
+            NewTokens(
+                grant_id=grant.id,
+                family_id=new_id(),
+                client_id=client.client_id,
+                person_id=person_id,
+                scope=scope,
+                access_token=token,
+                refresh_token=None,
+                issued_at=now,
+                access_expires_at=now + timedelta(minutes=10),
+            ),
+        )
+    return token, grant.id

@@ -1,0 +1,234 @@
+"""The person's connections: list, narrow, revoke — and what that does to the organisation's
+tokens, at once; re-authorization shows the difference and never silently widens."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from consent.tokens import oauth_tokens
+from pds.app import Services
+from tests.conftest import PASSWORD, sign_up
+from tests.oauth_support import (
+    IMMUNISATION,
+    NAME,
+    PHONE,
+    authorization_params,
+    bearer,
+    decide,
+    grant_and_token,
+    live_server,
+    obtain_tokens,
+    pkce,
+    redirect_query,
+    register,
+)
+
+
+def _records(client: Any, token: str) -> Any:
+    return client.get("/api/v1/records", headers=bearer(token))
+
+
+def test_list_shows_plain_language_purpose_expiry_and_last_access(
+    client: Any, services: Services
+) -> None:
+    sign_up(client)
+    client.post("/api/v1/me/records", json=PHONE)
+    ngo = register(services)
+    tokens = obtain_tokens(client, ngo, "contact.phone:read", duration="30")
+    assert _records(client, tokens["access_token"]).status_code == 200
+    (grant,) = client.get("/api/v1/me/grants").json()["items"]
+    assert grant["organisation"]["name"] == "Asha Community Health"
+    assert grant["scopes"] == [
+        {
+            "scope": "contact.phone:read",
+            "record_type": "contact.phone",
+            "action": "read",
+            "label": "See your phone numbers",
+        }
+    ]
+    assert grant["purpose"] == {
+        "id": "dpv:ServiceProvision",
+        "label": "to provide you with a service",
+    }
+    assert grant["state"] == "active" and grant["last_access_at"] is not None
+    expires = datetime.fromisoformat(grant["expires_at"])
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
+
+
+def test_narrowing_applies_to_the_next_call_and_widening_is_refused(
+    client: Any, services: Services
+) -> None:
+    sign_up(client)
+    client.post("/api/v1/me/records", json=PHONE)
+    client.post("/api/v1/me/records", json=NAME)
+    ngo = register(services)
+    tokens = obtain_tokens(client, ngo, "contact.phone:read identity.name:read")
+    assert len(_records(client, tokens["access_token"]).json()["items"]) == 2
+    grant_id = client.get("/api/v1/me/grants").json()["items"][0]["id"]
+    url = f"/api/v1/me/grants/{grant_id}"
+    narrowed = client.patch(url, json={"scopes": ["identity.name:read"]})
+    assert narrowed.status_code == 200, narrowed.text
+    assert [item["type"] for item in _records(client, tokens["access_token"]).json()["items"]] == [
+        "identity.name"
+    ]
+    later = (datetime.now(UTC) + timedelta(days=400)).isoformat()
+    for body in (
+        {"scopes": ["identity.name:read", "contact.phone:read"]},
+        {"scopes": ["health.immunisations:read"]},
+        {"scopes": []},
+        {"expires_at": later},
+        {"expires_at": (datetime.now(UTC) - timedelta(days=1)).isoformat()},
+    ):
+        refused = client.patch(url, json=body)
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    for body in ({"expires_at": "2030-01-01T00:00:00"}, {"scopes": ["not a scope"]}, {"x": 1}):
+        assert client.patch(url, json=body).status_code == 422, body
+    sooner = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    assert client.patch(url, json={"expires_at": sooner}).status_code == 200
+
+
+def test_revoking_ends_tokens_in_the_same_transaction(client: Any, services: Services) -> None:
+    sign_up(client)
+    client.post("/api/v1/me/records", json=PHONE)
+    ngo = register(services)
+    tokens = obtain_tokens(client, ngo, "contact.phone:read")
+    grant_id = client.get("/api/v1/me/grants").json()["items"][0]["id"]
+    assert client.delete(f"/api/v1/me/grants/{grant_id}").status_code == 204
+    with services.db.read() as conn:
+        revoked = conn.execute(select(oauth_tokens.c.revoked_at)).scalars().all()
+    assert revoked and all(moment is not None for moment in revoked)
+    answer = _records(client, tokens["access_token"])
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"] == 'Bearer realm="pds", error="invalid_token"'
+    assert client.delete(f"/api/v1/me/grants/{grant_id}").status_code == 204  # idempotent
+    assert client.patch(f"/api/v1/me/grants/{grant_id}", json={"scopes": []}).status_code == 409
+    (grant,) = client.get("/api/v1/me/grants").json()["items"]
+    assert grant["state"] == "revoked" and grant["revoked_by"] == "person"
+
+
+def test_grants_of_others_are_404(client: Any, new_client: Any, services: Services) -> None:
+    sign_up(client)
+    ngo = register(services)
+    obtain_tokens(client, ngo, "contact.phone:read")
+    grant_id = client.get("/api/v1/me/grants").json()["items"][0]["id"]
+    other = new_client()
+    sign_up(other, "other@example.org")
+    assert other.get("/api/v1/me/grants").json()["items"] == []
+    for response in (
+        other.get(f"/api/v1/me/grants/{grant_id}"),
+        other.delete(f"/api/v1/me/grants/{grant_id}"),
+        other.patch(f"/api/v1/me/grants/{grant_id}", json={"scopes": []}),
+    ):
+        assert response.status_code == 404
+    assert client.get(f"/api/v1/me/grants/{grant_id}").json()["state"] == "active"
+
+
+def test_reauthorization_shows_new_items_and_never_silently_widens(
+    client: Any, services: Services
+) -> None:
+    sign_up(client)
+    client.post("/api/v1/me/records", json=PHONE)
+    client.post("/api/v1/me/records", json=IMMUNISATION)
+    ngo = register(services)
+    obtain_tokens(client, ngo, "contact.phone:read")
+    both = "contact.phone:read health.immunisations:read"
+    _, challenge = pkce()
+    page = client.get("/oauth/authorize", params=authorization_params(ngo, both, challenge))
+    assert "You already share" in page.text and page.text.count('class="tag">new<') == 1
+    # The person keeps only what was already shared: the grant does not grow.
+    tokens = obtain_tokens(client, ngo, both, items=["contact.phone:read"])
+    assert tokens["scope"] == "contact.phone:read"
+    (grant,) = client.get("/api/v1/me/grants").json()["items"]
+    assert [s["scope"] for s in grant["scopes"]] == ["contact.phone:read"]
+    assert [i["type"] for i in _records(client, tokens["access_token"]).json()["items"]] == [
+        "contact.phone"
+    ]
+    # Approving the new item on the screen that showed it is what widens the grant.
+    wider = obtain_tokens(client, ngo, both)
+    assert wider["scope"] == both
+    (grant,) = client.get("/api/v1/me/grants").json()["items"]
+    assert len(grant["scopes"]) == 2
+
+
+def test_approving_nothing_asks_again(client: Any, services: Services) -> None:
+    sign_up(client)
+    ngo = register(services)
+    _, challenge = pkce()
+    answer = decide(client, authorization_params(ngo, "contact.phone:read", challenge), items=[])
+    assert answer.status_code == 422 and "Choose at least one item" in answer.text
+    assert client.get("/api/v1/me/grants").json()["items"] == []
+
+
+def test_signed_out_person_is_sent_to_sign_in_and_back(
+    client: Any, new_client: Any, services: Services
+) -> None:
+    sign_up(client)
+    ngo = register(services)
+    _, challenge = pkce()
+    params = authorization_params(ngo, "contact.phone:read", challenge)
+    stranger = new_client()
+    first = stranger.get("/oauth/authorize", params=params, follow_redirects=False)
+    assert first.status_code in (302, 303)
+    assert first.headers["location"].startswith("/signin?next=%2Foauth%2Fauthorize%3F")
+    page = client.get("/oauth/authorize", params=params)
+    assert "form-action 'self' https://ngo.example.org" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert redirect_query(decide(client, params))["code"]
+
+
+def test_export_lists_connections_and_erasure_revokes_them(client: Any, services: Services) -> None:
+    sign_up(client)
+    client.post("/api/v1/me/records", json=PHONE)
+    ngo = register(services)
+    tokens = obtain_tokens(client, ngo, "contact.phone:read")
+    exported = client.get("/api/v1/me/export").json()
+    assert [c["organisation"]["name"] for c in exported["connections"]] == ["Asha Community Health"]
+    erased = client.request("DELETE", "/api/v1/me", json={"password": PASSWORD})
+    assert erased.status_code == 204, erased.text
+    assert _records(client, tokens["access_token"]).status_code == 401
+    with services.db.read() as conn:
+        assert all(conn.execute(select(oauth_tokens.c.revoked_at)).scalars().all())
+
+
+def test_no_request_starting_after_a_revoke_is_served(
+    client: Any, app: Any, services: Services
+) -> None:
+    sign_up(client)
+    person = client.get("/api/v1/me").json()["id"]
+    client.post("/api/v1/me/records", json=PHONE)
+    ngo = register(services)
+    token, grant_id = grant_and_token(services, person, ngo, "contact.phone:read")
+    stop = threading.Event()
+    revoked_at: list[float] = []
+
+    def hammer(_: int) -> list[tuple[float, int]]:
+        seen = []
+        with httpx.Client(base_url=base_url, headers=bearer(token)) as http:
+            while not stop.is_set():
+                started = time.monotonic()
+                seen.append((started, http.get("/api/v1/records").status_code))
+        return seen
+
+    with live_server(app) as base_url, ThreadPoolExecutor(max_workers=4) as pool:
+        running = [pool.submit(hammer, i) for i in range(4)]
+        time.sleep(0.4)
+        cookies = dict(client.cookies.items())
+        revoke = httpx.delete(f"{base_url}/api/v1/me/grants/{grant_id}", cookies=cookies)
+        revoked_at.append(time.monotonic())  # the revoke's response has arrived
+        assert revoke.status_code == 204, revoke.text
+        time.sleep(0.4)
+        stop.set()
+        seen = [entry for future in running for entry in future.result()]
+    before = [status for started, status in seen if started < revoked_at[0]]
+    after = [status for started, status in seen if started > revoked_at[0]]
+    assert 200 in before and after, (len(before), len(after))
+    assert set(after) == {401}
