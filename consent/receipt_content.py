@@ -159,17 +159,15 @@ class _Facts:
         return self.event.grant.state is GrantState.ACTIVE
 
 
-def build_receipt(
+def _gather(
     receipt_id: str,
     event: GrantEvent,
     principal: str,
     controller: Controller,
-    link: ChainLink,
     ctx: ReceiptContext,
-) -> ConsentReceipt:
-    """The receipt of one grant event; `principal` is the person's pseudonym for this NGO."""
+) -> _Facts:
     event_type, event_state = classify(event)
-    facts = _Facts(
+    return _Facts(
         receipt_id=receipt_id,
         event=event,
         event_type=event_type,
@@ -180,6 +178,19 @@ def build_receipt(
         data_types=_personal_data(event.grant, ctx),
         ctx=ctx,
     )
+
+
+def build_receipt(
+    receipt_id: str,
+    event: GrantEvent,
+    principal: str,
+    controller: Controller,
+    link: ChainLink,
+    ctx: ReceiptContext,
+) -> ConsentReceipt:
+    """The receipt of one grant event; `principal` is the person's pseudonym for this NGO."""
+    facts = _gather(receipt_id, event, principal, controller, ctx)
+    event_type = facts.event_type
     sensitive = sorted({t.category for t in facts.data_types if t.sensitive})
     timestamp = int(event.at.timestamp())
     return ConsentReceipt(
@@ -196,13 +207,7 @@ def build_receipt(
         consent_receipt_id=receipt_id,
         language=ctx.language,
         pii_principal_id=principal,
-        pii_controllers=[
-            PiiController(
-                pii_controller=controller.name,
-                contact=f"see {facts.policy_url}",
-                pii_controller_url=controller.website,
-            )
-        ],
+        pii_controllers=[_pii_controller(facts)],
         policy_url=facts.policy_url,
         services=[_kantara_service(facts)],
         sensitive=bool(sensitive),
@@ -214,6 +219,14 @@ def build_receipt(
             previous_receipt_id=link.previous_id,
             previous_receipt_hash=link.previous_hash,
         ),
+    )
+
+
+def _pii_controller(facts: _Facts) -> PiiController:
+    return PiiController(
+        pii_controller=facts.controller.name,
+        contact=f"see {facts.policy_url}",
+        pii_controller_url=facts.controller.website,
     )
 
 

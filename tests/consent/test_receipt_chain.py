@@ -1,0 +1,87 @@
+"""The chain of a grant's receipts: replayed, it is the grant; broken, it is detected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from consent.grants import GrantState
+from consent.receipt_chain import BrokenChain, replay_chain
+from consent.scopes import ScopeSet
+from consent.storage import utcnow
+from pds.app import Services
+from tests.receipt_support import approve_again, connect
+
+PHONE, SHOTS, NAME = "contact.phone:read", "health.immunisations:read", "identity.name:read"
+
+
+def test_the_chain_replays_to_the_grants_current_state(services: Services) -> None:
+    grants = services.consent.grants
+    connected = connect(services, (PHONE, SHOTS, NAME))
+    steps = [
+        lambda: grants.narrow(
+            connected.person_id, connected.grant.id, scopes=ScopeSet.of(PHONE, SHOTS)
+        ),
+        lambda: approve_again(services, connected, (PHONE, SHOTS), days=30),
+        lambda: grants.narrow(
+            connected.person_id, connected.grant.id, expires_at=utcnow() + timedelta(days=10)
+        ),
+        lambda: approve_again(services, connected, (PHONE, NAME), days=60),
+        lambda: grants.narrow(connected.person_id, connected.grant.id, scopes=ScopeSet.of(NAME)),
+    ]
+    jwks = services.receipts.receipts.jwks()
+    for step in steps:
+        step()
+        tokens = [r.jws for r in services.receipts.receipts.chain(connected.grant.id)]
+        current = grants.get_for_person(connected.person_id, connected.grant.id)
+        replayed = replay_chain(list(reversed(tokens)), jwks)  # order comes from the chain
+        assert replayed.scopes == tuple(str(s) for s in current.scopes)
+        assert replayed.expires_at == current.expires_at
+        assert (replayed.state, replayed.purpose, replayed.client_id) == (
+            current.state.value,
+            current.purpose,
+            current.client_id,
+        )
+    grants.revoke(connected.person_id, connected.grant.id)
+    tokens = [r.jws for r in services.receipts.receipts.chain(connected.grant.id)]
+    assert replay_chain(tokens, jwks).state == GrantState.REVOKED.value == "revoked"
+    assert replay_chain(tokens, jwks).receipts == len(steps) + 2
+
+
+def test_a_broken_chain_is_detected(services: Services) -> None:
+    grants = services.consent.grants
+    connected = connect(services, (PHONE, SHOTS))
+    grants.narrow(connected.person_id, connected.grant.id, scopes=ScopeSet.of(PHONE))
+    grants.revoke(connected.person_id, connected.grant.id)
+    other = connect(services, (PHONE,))
+    jwks = services.receipts.receipts.jwks()
+    tokens = [r.jws for r in services.receipts.receipts.chain(connected.grant.id)]
+    stranger = services.receipts.receipts.chain(other.grant.id)[0].jws
+    for broken in (
+        [tokens[0], tokens[2]],  # a receipt left out
+        tokens[1:],  # the beginning left out
+        [*tokens[:2], stranger],  # another grant's receipt
+        [tokens[0], tokens[1], tokens[1]],  # a receipt twice
+    ):
+        with pytest.raises(BrokenChain):
+            replay_chain(broken, jwks)
+
+
+def test_a_receipt_commits_with_its_change_or_not_at_all(services: Services) -> None:
+    connected = connect(services, (PHONE, SHOTS))
+    grants = services.consent.grants
+
+    def failing_hook(*_: object) -> None:
+        raise RuntimeError("the audit store is down")
+
+    grants.hooks.append(failing_hook)
+    try:
+        with pytest.raises(RuntimeError):
+            grants.revoke(connected.person_id, connected.grant.id)
+    finally:
+        grants.hooks.remove(failing_hook)
+    assert grants.get_for_person(connected.person_id, connected.grant.id).state is (
+        GrantState.ACTIVE
+    )
+    assert len(services.receipts.receipts.chain(connected.grant.id)) == 1
