@@ -214,9 +214,14 @@ def expire_due(
     for row in conn.execute(query).all():
         before = grant_from_row(row, now)
         after = _ended(before, GrantState.EXPIRED, None, now)
-        change_grant(
-            conn, GrantEvent(GrantEventKind.EXPIRED, after, before, Actor.SERVICE, now), hooks
-        )
+        try:
+            change_grant(
+                conn, GrantEvent(GrantEventKind.EXPIRED, after, before, Actor.SERVICE, now), hooks
+            )
+        except GrantNotActive:
+            # A concurrent transaction (another process's sweep, a revocation) ended it first;
+            # nothing was written for it here, so the rest of the sweep goes on.
+            continue
         expired.append(after)
     return expired
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from consent.grants import GrantState
+from consent.grants import GrantState, expire_due
 from consent.receipt_chain import BrokenChain, replay_chain
 from consent.scopes import ScopeSet
 from consent.storage import utcnow
@@ -85,3 +88,23 @@ def test_a_receipt_commits_with_its_change_or_not_at_all(services: Services) -> 
         GrantState.ACTIVE
     )
     assert len(services.receipts.receipts.chain(connected.grant.id)) == 1
+
+
+def test_concurrent_sweeps_expire_a_grant_once_with_one_receipt(services: Services) -> None:
+    connected = connect(services, (PHONE,), days=1)
+    grants = services.consent.grants
+    later = utcnow() + timedelta(days=2)
+    original_clock, grants.clock = grants.clock, lambda: later
+    second: list[list[Any]] = []
+    try:
+        with services.db.write() as conn:
+            first = expire_due(conn, later, grants.hooks)
+            racer = threading.Thread(target=lambda: second.append(grants.expire_due()))
+            racer.start()
+            time.sleep(0.2)  # the other sweep reads the grant as active, then waits for the row
+        racer.join()
+    finally:
+        grants.clock = original_clock
+    assert [g.id for g in first] == [connected.grant.id] and second == [[]]
+    events = [r.event_type for r in services.receipts.receipts.chain(connected.grant.id)]
+    assert events == ["given", "expired"]
