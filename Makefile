@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	# Browser tests drive Debian's Chromium (never a downloaded one); the font shows Hindi.
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-lohit-deva)
 	touch $(STAMP) $@
 
 install: $(STAMP)

@@ -175,6 +175,20 @@ def value_from_form(
     return _object_from_form(schema, schema, form, "")
 
 
+def as_posted(value: Mapping[str, Any], origins: Mapping[str, list[int]]) -> dict[str, Any]:
+    """The value laid out as the form was, list rows back at their places, to show it again.
+
+    Errors name rows by their form position, so the form must not close the gaps a person left.
+    """
+    shown = dict(value)
+    for key, positions in origins.items():
+        rows: list[Any] = [{} for _ in range(max(positions, default=-1) + 1)]
+        for row, position in zip(value.get(key, []), positions, strict=False):
+            rows[position] = row
+        shown[key] = rows
+    return shown
+
+
 def extra_rows(fields: list[FormField], key: str, count: int) -> None:
     """Offer `count` more blank rows in the group `key` (the "add another person" button)."""
     for form_field in fields:

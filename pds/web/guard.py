@@ -15,6 +15,8 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
+from consent.receipts import InvalidCursor, ReceiptNotFound
+from consent.scopes import InvalidScope
 from pds.people.auth import session_cookie_name
 from pds.people.routes import session_cookie
 from pds.people.service import PeopleService, Principal, Role
@@ -107,6 +109,9 @@ _DOMAIN_PAGES: dict[type[Exception], tuple[str, str, int]] = {
         N_("This connection does not exist."),
         404,
     ),
+    ReceiptNotFound: (N_("Receipt not found"), N_("This receipt does not exist."), 404),
+    InvalidCursor: (N_("Not found"), N_("This page of the list does not exist."), 404),
+    InvalidScope: (N_("Not found"), N_("There is no such kind of record."), 404),
     GrantNotActive: (
         N_("This connection has already ended"),
         N_("Nothing was changed: this organisation no longer has access."),

@@ -33,6 +33,8 @@ LOCALE_DIR = Path(__file__).parent / "locales"
 DEFAULT_LOCALE = "en"
 # Each language named in itself, so a person finds theirs whatever the page is in now.
 LOCALES: Mapping[str, str] = MappingProxyType({"en": "English", "hi": "हिन्दी"})
+# Dates and numbers are written the Indian way in either language ("15 January 2024").
+FORMAT_LOCALES: Mapping[str, str] = MappingProxyType({"en": "en_IN", "hi": "hi_IN"})
 LANGUAGE_COOKIE = "pds_lang"
 # Times are stored in UTC and shown in India's time zone, where the people this serves live.
 DISPLAY_ZONE = ZoneInfo("Asia/Kolkata")
@@ -101,6 +103,7 @@ class Translator:
 
     def __init__(self, locale: str) -> None:
         self.locale = locale
+        self.format_locale = FORMAT_LOCALES[locale]
         self._catalogue = translations(locale)
 
     def __call__(self, message: str, **params: Any) -> str:
@@ -138,14 +141,15 @@ def _date(context: Context, value: date | datetime | None, style: str = "long") 
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(DISPLAY_ZONE).date()
-    return format_date(value, style, locale=_context_locale(context))
+    return format_date(value, style, locale=FORMAT_LOCALES[_context_locale(context)])
 
 
 @pass_context
 def _datetime(context: Context, value: datetime | None, style: str = "medium") -> str:
     if value is None:
         return ""
-    return format_datetime(value, style, tzinfo=DISPLAY_ZONE, locale=_context_locale(context))
+    locale = FORMAT_LOCALES[_context_locale(context)]
+    return format_datetime(value, style, tzinfo=DISPLAY_ZONE, locale=locale)
 
 
 def template_environment(directory: Path) -> Environment:

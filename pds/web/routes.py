@@ -17,6 +17,7 @@ from pds.web.i18n import template_environment
 from pds.web.pages.auth import AUTH_HANDLERS
 from pds.web.pages.common import AUDITOR_NAV, NO_STORE, PERSON_NAV, page_dependencies
 from pds.web.pages.connections import CONNECTION_HANDLERS
+from pds.web.pages.receipts import RECEIPT_HANDLERS
 from pds.web.pages.records import RECORD_HANDLERS
 from pds.web.pages.settings import SETTINGS_HANDLERS
 
@@ -40,6 +41,7 @@ def web_routes() -> list[Router]:
                 *RECORD_HANDLERS,
                 *CONNECTION_HANDLERS,
                 *SETTINGS_HANDLERS,
+                *RECEIPT_HANDLERS,
             ],
             dependencies=page_dependencies(),
             exception_handlers=page_exception_handlers(),

@@ -29,7 +29,10 @@ NOTICES: Mapping[str, str] = {
     "record-added": N_("The record was added."),
     "record-saved": N_("Your changes were saved."),
     "record-deleted": N_("The record was deleted."),
-    "revoked": N_("Done. The organisation can no longer see or change anything of yours."),
+    "revoked": N_(
+        "Done. The organisation can no longer see or change anything of yours. "
+        "Your receipt is under Receipts."
+    ),
     "narrowed": N_("Done. The organisation now has less access."),
     "password-changed": N_("Your password was changed. Other devices were signed out."),
     "erased": N_("Your account and everything in it were erased."),
@@ -39,6 +42,7 @@ NOTICES: Mapping[str, str] = {
 PERSON_NAV: list[tuple[str, str, str]] = [
     ("records", "/", N_("My records")),
     ("connections", "/connections", N_("Connections")),
+    ("receipts", "/receipts", N_("Receipts")),
     ("settings", "/settings", N_("Settings")),
 ]
 AUDITOR_NAV: list[tuple[str, str, str]] = []

@@ -48,7 +48,7 @@ def _items(grant: Grant, _: Translator) -> list[dict[str, str]]:
 def _connection(grant: Grant, _: Translator) -> dict[str, Any]:
     return {
         "grant": grant,
-        "items": _items(grant, _),
+        "things": _items(grant, _),
         "purpose": purpose_words(grant.purpose, _),
         "state": STATE_WORDS[grant.state],
     }

@@ -32,7 +32,7 @@ def _text(form_field: FormField, _: Translator) -> str:
         return next((_(label) for v, label in form_field.options if v == value), value)
     if form_field.kind == "date" and value:
         try:
-            return format_date(dt.date.fromisoformat(value), "long", locale=_.locale)
+            return format_date(dt.date.fromisoformat(value), "long", locale=_.format_locale)
         except ValueError:
             return value
     if form_field.kind == "lines":

@@ -24,7 +24,14 @@ from pds.records.service import (
     RecordView,
     TooManyRecords,
 )
-from pds.web.forms import attach_errors, extra_rows, field_errors, form_fields, value_from_form
+from pds.web.forms import (
+    as_posted,
+    attach_errors,
+    extra_rows,
+    field_errors,
+    form_fields,
+    value_from_form,
+)
 from pds.web.i18n import N_, translator
 from pds.web.pages.common import notice, page, sharing_by_type
 from pds.web.pages.record_display import display_rows, summary
@@ -93,6 +100,8 @@ def _form_page(
     general: list[str] | None = None,
 ) -> Template:
     record_type = get_record_type(type_name)
+    if value is not None:
+        value = as_posted(value, row_origins or {})
     fields = form_fields(record_type, value if value is not None else (view.value if view else {}))
     messages = list(general or [])
     if error is not None:
@@ -141,13 +150,13 @@ def new_record_submit(
     value, origins = value_from_form(record_type, data)
     more = _more_rows(data)
     if more:
-        return _form_page(request, type_name, value=value, more=more)
+        return _form_page(request, type_name, value=value, row_origins=origins, more=more)
     try:
         view = records.create(person.person_id, type_name, value)
     except InvalidRecordValue as error:
         return _form_page(request, type_name, value=value, error=error, row_origins=origins)
     except TooManyRecords:
-        return _form_page(request, type_name, value=value, general=[TOO_MANY])
+        return _form_page(request, type_name, value=value, row_origins=origins, general=[TOO_MANY])
     return Redirect(f"/records/{view.id}?done=record-added")
 
 
@@ -194,7 +203,9 @@ def edit_record_submit(
     value, origins = value_from_form(CATALOGUE[view.type], data)
     more = _more_rows(data)
     if more:
-        return _form_page(request, view.type, value=value, view=view, more=more)
+        return _form_page(
+            request, view.type, value=value, view=view, row_origins=origins, more=more
+        )
     version = data.get("_version", "")
     try:
         records.update(

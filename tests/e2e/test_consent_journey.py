@@ -1,0 +1,141 @@
+"""The whole story in a real browser, with an NGO's stock OAuth client on the other side.
+
+A person signs up and adds records; an NGO (requests-oauthlib, PKCE S256, endpoints discovered from
+the server's metadata) asks for three kinds of record; the person unticks one on the consent
+screen; the NGO gets only the other two; the person sees the access, shares less, then stops
+sharing in Connections; the NGO's next fetch fails; the revocation receipt downloads and verifies
+with an independent JOSE library against the published keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jwcrypto import jwk, jws
+from requests_oauthlib import OAuth2Session
+
+from tests.e2e.conftest import (
+    LiveServer,
+    add_record,
+    check_accessibility,
+    free_port,
+    screenshot,
+    sign_up,
+)
+
+pytestmark = pytest.mark.e2e
+
+ASKED = ["identity.name:read", "contact.phone:read", "health.immunisations:read"]
+NGO = "Sahayak Health Trust"
+
+
+def _grant_access(page: Any, base: str, ngo: OAuth2Session, callbacks: list[str]) -> Any:
+    """The NGO asks, the person unticks immunisations and allows, the NGO gets its token."""
+    metadata = httpx.get(f"{base}/.well-known/oauth-authorization-server").json()
+    url, _state = ngo.authorization_url(
+        metadata["authorization_endpoint"], purpose="dpv:ServiceProvision"
+    )
+    page.goto(url)
+    page.get_by_role("heading", name=re.compile(NGO)).wait_for()
+    check_accessibility(page, "consent screen")
+    screenshot(page, "consent")
+    screenshot(page, "consent-phone", phone=True)
+    page.get_by_label(re.compile("immunisation history")).uncheck()
+    page.get_by_role("button", name="Allow", exact=True).click()
+    page.wait_for_url(re.compile(r"/callback\?"))
+    return metadata, callbacks[-1]
+
+
+def test_consent_fetch_see_narrow_revoke_and_verify_receipt(
+    live_server: LiveServer, page: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the NGO's redirect is on loopback
+    # The person may approve less than was asked; oauthlib only accepts that when told to.
+    monkeypatch.setenv("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
+    base = live_server.base
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    client_id, secret = live_server.register_ngo(NGO, redirect_uri, ASKED)
+
+    sign_up(page, base, "journey@example.org")
+    add_record(page, base, "identity.name", {"Given name": "Asha", "Family name": "Devi"})
+    add_record(page, base, "contact.phone", {"Number": "9876543210"})
+    add_record(
+        page, base, "health.immunisations", {"Dose number": "1", "Date": "2024-01-15"},
+        selects={"Vaccine": "td"},
+    )  # fmt: skip
+
+    # The NGO's app only sees its callback URL; the browser is sent there after consent.
+    callbacks: list[str] = []
+
+    def ngo_callback(route: Any) -> None:
+        callbacks.append(route.request.url)
+        route.fulfill(status=200, content_type="text/plain", body="Sahayak app: thank you")
+
+    page.route(re.compile(re.escape(redirect_uri.rsplit("/", 1)[0]) + "/.*"), ngo_callback)
+    ngo = OAuth2Session(client_id, redirect_uri=redirect_uri, scope=ASKED, pkce="S256")
+    metadata, callback = _grant_access(page, base, ngo, callbacks)
+    token = ngo.fetch_token(
+        metadata["token_endpoint"], authorization_response=callback, client_secret=secret
+    )
+    assert sorted(token["scope"]) == ["contact.phone:read", "identity.name:read"]
+    fetched = ngo.get(f"{base}/api/v1/records", timeout=10)
+    assert fetched.status_code == 200
+    assert {r["type"] for r in fetched.json()["items"]} == {"identity.name", "contact.phone"}
+
+    # The person sees who can see what, on the records and in Connections.
+    page.goto(f"{base}/")
+    assert page.get_by_text(f"Shared with: {NGO}").count() == 2
+    page.get_by_role("link", name="Phone numbers").click()
+    assert page.get_by_text(f"{NGO}: can see this kind of record").is_visible()
+    page.get_by_role("link", name="Connections", exact=True).click()
+    connection = page.get_by_role("region", name=NGO)
+    assert "See your phone numbers" in connection.inner_text()
+    assert "To provide you with a service" in connection.inner_text()
+    check_accessibility(page, "connections")
+    screenshot(page, "connections")
+    screenshot(page, "connections-phone", phone=True)
+
+    # Share less: one click, a page that says what changes, one click to confirm.
+    connection.get_by_role("link", name=re.compile("Stop sharing this.*phone numbers")).click()
+    assert "can no longer" in page.get_by_role("main").inner_text()
+    check_accessibility(page, "share less confirmation")
+    page.get_by_role("button", name="Yes, share less").click()
+    assert page.get_by_role("status").inner_text().startswith("Done.")
+    narrowed = ngo.get(f"{base}/api/v1/records", timeout=10).json()["items"]
+    assert {r["type"] for r in narrowed} == {"identity.name"}
+
+    # Stop sharing: the same two clicks; the NGO's very next request fails.
+    page.get_by_role("region", name=NGO).get_by_role(
+        "link", name=re.compile("Stop sharing")
+    ).click()
+    check_accessibility(page, "stop sharing confirmation")
+    screenshot(page, "stop-sharing")
+    page.get_by_role("button", name="Yes, stop sharing").click()
+    assert "can no longer see or change anything" in page.get_by_role("status").inner_text()
+    assert ngo.get(f"{base}/api/v1/records", timeout=10).status_code == 401
+    assert page.get_by_role("heading", name="Ended connections").is_visible()
+
+    # The revocation receipt: listed first, readable, downloadable, and it verifies.
+    page.get_by_role("link", name="Receipts", exact=True).first.click()
+    check_accessibility(page, "receipts")
+    screenshot(page, "receipts")
+    page.get_by_role("link", name=f"You stopped sharing with {NGO}").click()
+    check_accessibility(page, "receipt")
+    screenshot(page, "receipt")
+    assert "Nothing: they no longer have access." in page.get_by_role("main").inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the signed receipt").click()
+    saved = tmp_path / "receipt.jws"
+    download.value.save_as(saved)
+    keys = jwk.JWKSet.from_json(httpx.get(f"{base}/.well-known/jwks.json").text)
+    token_jws = jws.JWS()
+    token_jws.deserialize(saved.read_text().strip())
+    token_jws.verify(keys)  # raises unless signed by a published key
+    claims = json.loads(token_jws.payload)
+    assert claims["consentRecord"]["event"]["eventState"] == "dpv:ConsentWithdrawn"
+    assert claims["grant"]["state"] == "revoked"

@@ -1,0 +1,158 @@
+"""My records in a real browser: add with per-field errors, change, history, delete, a household
+list, session expiry, the language switch — each page checked by axe at desktop and 360 px."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import (
+    PASSWORD,
+    LiveServer,
+    check_accessibility,
+    screenshot,
+    sign_up,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sign_up_errors_then_sign_in_and_out(live_server: LiveServer, page: Any) -> None:
+    base = live_server.base
+    page.goto(f"{base}/signup")
+    check_accessibility(page, "sign-up")
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_text("Enter an email address like name@example.org.").is_visible()
+    assert page.get_by_label("Password").get_attribute("aria-invalid") == "true"
+    check_accessibility(page, "sign-up with errors")
+
+    sign_up(page, base, "records-1@example.org")
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_role("status").inner_text() == "You are signed out."
+    check_accessibility(page, "sign-in")
+    screenshot(page, "signin")
+    page.get_by_label("Email").fill("records-1@example.org")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "Email or password is wrong."
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="My records").wait_for()
+
+
+def test_add_change_history_delete(live_server: LiveServer, page: Any) -> None:
+    base = live_server.base
+    sign_up(page, base, "records-2@example.org")
+    check_accessibility(page, "empty records")
+
+    page.get_by_role("link", name="Add a record").click()
+    check_accessibility(page, "choose a record type")
+    page.get_by_role("link", name="Phone numbers").click()
+    page.get_by_label("Number").fill("12345")
+    page.get_by_role("button", name="Save").click()
+    summary = page.get_by_role("alert")
+    assert "Please check the form" in summary.inner_text()
+    assert page.title().startswith("Error:")
+    assert page.get_by_label("Number").get_attribute("aria-invalid") == "true"
+    check_accessibility(page, "record form with errors")
+    screenshot(page, "record-form-errors", phone=True)
+    summary.get_by_role("link").first.click()  # the summary's link takes focus to the field
+    assert page.evaluate("document.activeElement.id") == "f-number"
+    page.get_by_label("Number").fill("098765 43210")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("status").inner_text() == "The record was added."
+    assert page.get_by_text("+919876543210").is_visible()
+    check_accessibility(page, "record")
+
+    page.get_by_role("link", name="Change").click()
+    page.get_by_label("Kind").select_option("whatsapp")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("status").inner_text() == "Your changes were saved."
+    page.get_by_role("link", name="Earlier versions").click()
+    assert page.get_by_role("heading", name=re.compile(r"^Version")).count() == 2
+    check_accessibility(page, "history")
+
+    page.get_by_role("link", name="Phone numbers").click()
+    page.get_by_role("link", name="Delete").click()
+    check_accessibility(page, "delete confirmation")
+    page.get_by_role("button", name="Yes, delete it").click()
+    assert page.get_by_role("status").inner_text() == "The record was deleted."
+    assert page.get_by_text("You have no records yet.").is_visible()
+
+
+def test_household_rows_and_other_types(live_server: LiveServer, page: Any) -> None:
+    base = live_server.base
+    sign_up(page, base, "records-3@example.org")
+    page.goto(f"{base}/records/new/household.members")
+    page.locator("#f-members\\.0\\.name").fill("Sunita")
+    page.locator("#f-members\\.0\\.relationship").select_option("self")
+    page.get_by_role("button", name="Add another person").click()
+    assert page.get_by_role("group", name=re.compile(r"^Person")).count() == 4
+    page.locator("#f-members\\.1\\.name").fill("Ramesh")
+    page.locator("#f-members\\.1\\.relationship").select_option("self")
+    page.locator("#f-members\\.3\\.year_of_birth").fill("1985")
+    page.get_by_role("button", name="Save").click()
+    # A half-filled row is an error next to its empty fields; wholly empty rows are ignored.
+    assert page.locator("#f-members\\.3\\.name").get_attribute("aria-invalid") == "true"
+    check_accessibility(page, "household with errors")
+    page.locator("#f-members\\.3\\.year_of_birth").fill("")
+    page.get_by_role("button", name="Save").click()
+    assert (
+        page.locator("#f-members-error").inner_text().endswith("Only one person can be yourself.")
+    )
+    page.locator("#f-members\\.1\\.relationship").select_option("spouse")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("status").inner_text() == "The record was added."
+
+    for path, fill in [
+        ("identity.name", {"Given name": "Asha", "Family name": "Devi"}),
+        ("health.immunisations", {"Dose number": "1", "Date": "2024-01-15"}),
+    ]:
+        page.goto(f"{base}/records/new/{path}")
+        if path == "health.immunisations":
+            page.get_by_label("Vaccine").select_option("td")
+        for label, value in fill.items():
+            page.get_by_label(label).fill(value)
+        page.get_by_role("button", name="Save").click()
+        assert page.get_by_role("status").inner_text() == "The record was added."
+    page.goto(base + "/")
+    check_accessibility(page, "records")
+    screenshot(page, "records")
+    screenshot(page, "records-phone", phone=True)
+
+
+def test_expired_session_returns_to_the_page_after_sign_in(
+    live_server: LiveServer, page: Any
+) -> None:
+    base = live_server.base
+    sign_up(page, base, "records-4@example.org")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "pds_session")
+    page.context.add_cookies([{**cookie, "value": "no-longer-valid"}])
+    page.goto(f"{base}/settings")
+    assert "Your session ended" in page.get_by_role("status").inner_text()
+    check_accessibility(page, "sign-in after expiry")
+    page.get_by_label("Email").fill("records-4@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/settings")
+
+
+def test_language_follows_the_browser_and_the_switch(live_server: LiveServer, browser: Any) -> None:
+    base = live_server.base
+    context = browser.new_context(locale="hi-IN", extra_http_headers={"Accept-Language": "hi"})
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/signin")
+        assert page.locator("html").get_attribute("lang") == "hi"
+        check_accessibility(page, "sign-in in Hindi")
+        page.get_by_role("button", name="English").click()
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.get_by_role("heading", name="Sign in").is_visible()
+        page.get_by_role("button", name="हिन्दी").click()
+        assert page.locator("html").get_attribute("lang") == "hi"
+    finally:
+        context.close()
