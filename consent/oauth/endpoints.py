@@ -109,15 +109,9 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
         return self.server.metadata()
 
     def extract_client_metadata(self, request: Any) -> dict[str, Any]:
+        # RFC 7591 §3.2.2 has its own error for redirect URIs: check them before Authlib does.
+        _check_redirect_uris(request.payload.data.get("redirect_uris"))
         metadata: dict[str, Any] = super().extract_client_metadata(request)
-        uris = metadata.get("redirect_uris")
-        if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
-            raise InvalidRedirectURIError("redirect_uris is required.")
-        try:
-            for uri in uris:
-                validate_redirect_uri(uri)
-        except InvalidClientMetadata:
-            raise InvalidRedirectURIError("A redirect URI is not acceptable.") from None
         scope = metadata.get("scope")
         try:
             if not isinstance(scope, str) or not self.server.vocabulary.parse(scope):
@@ -163,6 +157,16 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
                 client_secret=client_info.get("client_secret"),
             )
         return client_id
+
+
+def _check_redirect_uris(uris: Any) -> None:
+    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
+        raise InvalidRedirectURIError("redirect_uris is required.")
+    try:
+        for uri in uris:
+            validate_redirect_uri(uri)
+    except InvalidClientMetadata:
+        raise InvalidRedirectURIError("A redirect URI is not acceptable.") from None
 
 
 def _is_public(metadata: Any) -> bool:
