@@ -19,18 +19,22 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, text
 from consent.audit.models import audit_checkpoints, audit_entries, audit_state
 from consent.audit.note import checkpoint_body, sign_note, verifier_key
 from consent.audit.tree import NodeStore, fill_tiles
+from consent.prepared import DriverStatement
 from crypto.merkle import TreeBuilder
 from crypto.signing import SigningKey
 
 HASH_SIZE = 32
 # Any constant works; this one spells "pdsaudit" in ASCII.
 _LOCK_KEY = 0x7064736175646974
-_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_LOCK_KEY)
-_SIZE = select(
-    func.coalesce(
-        func.max(audit_entries.c.seq),
-        select(audit_state.c.horizon).where(audit_state.c.id == 1).scalar_subquery(),
-        0,
+# Both run on every audited action: compiled once, run on the driver cursor.
+_PG_LOCK = DriverStatement(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_LOCK_KEY))
+_SIZE = DriverStatement(
+    select(
+        func.coalesce(
+            func.max(audit_entries.c.seq),
+            select(audit_state.c.horizon).where(audit_state.c.id == 1).scalar_subquery(),
+            0,
+        )
     )
 )
 _LATEST = select(audit_checkpoints).order_by(audit_checkpoints.c.tree_size.desc()).limit(1)
@@ -60,12 +64,14 @@ class StoredCheckpoint:
 def lock_log(conn: Connection) -> None:
     """Take the log's writer lock for the rest of this transaction."""
     if conn.dialect.name == "postgresql":
-        conn.execute(_PG_LOCK)
+        _PG_LOCK.first(conn)
 
 
 def log_size(conn: Connection) -> int:
     """The number of entries ever appended (pruned ones included)."""
-    return int(conn.execute(_SIZE).scalar_one())
+    row = _SIZE.first(conn)
+    assert row is not None  # an aggregate always answers one row
+    return int(row[0])
 
 
 def _from_row(row: Row[Any]) -> StoredCheckpoint:

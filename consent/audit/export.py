@@ -106,7 +106,7 @@ class Export:
         elif entry_leaf_hash(row) != stored:
             problems.append(f"entry {row['seq']} does not match its leaf hash")
         builder.append(stored)
-        yield _line({"type": "entry", **row, "leaf_hash": stored.hex()})
+        yield _line({"type": "entry", **row, "leaf_hash": _b64(stored)})
         interim = pending.get(builder.size)
         if interim is not None:
             if interim.root != builder.root():

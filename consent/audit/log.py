@@ -8,6 +8,7 @@ personal-data value, a token or a password.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from consent.audit.checkpoints import CheckpointSigner, lock_log, log_size, publish
 from consent.audit.encoding import entry_leaf_hash
 from consent.audit.models import audit_entries
+from consent.prepared import DriverStatement
 from consent.storage import to_micros, utcnow
 
 
@@ -61,7 +63,8 @@ class AuditEvent:
         return replace(self, outcome=Outcome.DENIED, reason=reason)
 
 
-_INSERT = insert(audit_entries)
+# Every audited action runs this: compiled once, run on the driver cursor with raw values.
+_INSERT = DriverStatement(insert(audit_entries))
 
 
 class AuditLog:
@@ -89,7 +92,8 @@ class AuditLog:
             seq = log_size(conn) + 1
             now = self.clock()
             values = entry_values(seq, now, event, self.request_id())
-            conn.execute(_INSERT, {**values, "time": now, "leaf_hash": entry_leaf_hash(values)})
+            leaf = entry_leaf_hash(values)
+            _INSERT.execute(conn, **_row(values), leaf_hash=leaf)
             if seq % self.checkpoint_every == 0:
                 publish(conn, self.signer, seq, now)
         except DBAPIError as exc:
@@ -97,6 +101,15 @@ class AuditLog:
                 raise  # the database is away: the service answers 503 for that already
             raise AuditUnavailable(event.action) from exc
         return seq
+
+
+def _row(values: dict[str, Any]) -> dict[str, Any]:
+    # The raw column values: JSON columns as the text SQLAlchemy's JSON type would have written.
+    return {
+        **values,
+        "record_types": json.dumps(values["record_types"]),
+        "record_ids": json.dumps(values["record_ids"]),
+    }
 
 
 def entry_values(

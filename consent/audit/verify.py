@@ -126,9 +126,11 @@ class _Verifier:
     def entry(self, document: dict[str, Any]) -> None:
         expected = self.builder.size + 1
         seq = document.get("seq")
-        stored_hex = document.get("leaf_hash")
+        stored_b64 = document.get("leaf_hash")
         try:
-            stored = bytes.fromhex(stored_hex) if isinstance(stored_hex, str) else b""
+            stored = (
+                base64.b64decode(stored_b64, validate=True) if isinstance(stored_b64, str) else b""
+            )
             computed = entry_leaf_hash(document)
         except (ValueError, MalformedEntry) as exc:
             raise BadEntry(expected, f"entry {expected} is malformed: {exc}") from None

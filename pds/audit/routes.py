@@ -31,6 +31,9 @@ Id = Annotated[str | None, QueryParameter(max_length=64)]
 Cursor = Annotated[str | None, QueryParameter(max_length=200, description="from next_cursor")]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")]
 Size = Annotated[int, QueryParameter(ge=0, le=2**62)]
+OutcomeParam = Annotated[Outcome | None, QueryParameter(description="allowed or denied")]
+Since = Annotated[datetime | None, QueryParameter(description="from this time (RFC 3339)")]
+Until = Annotated[datetime | None, QueryParameter(description="before this time (RFC 3339)")]
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -83,10 +86,10 @@ class AuditController(Controller):
         client: Id = None,
         grant: Id = None,
         action: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        outcome: Outcome | None = None,
+        outcome: OutcomeParam = None,
         purpose: Annotated[str | None, QueryParameter(max_length=100)] = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Since = None,
+        until: Until = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> EntryPage:
@@ -103,10 +106,10 @@ class AuditController(Controller):
         client: Id = None,
         grant: Id = None,
         action: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        outcome: Outcome | None = None,
+        outcome: OutcomeParam = None,
         purpose: Annotated[str | None, QueryParameter(max_length=100)] = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Since = None,
+        until: Until = None,
     ) -> SummaryOut:
         query = _query(person, organisation, client, grant, action, outcome, purpose, since, until)
         return SummaryOut.of(auditor.summary(principal, query))
@@ -208,7 +211,7 @@ class MyActivityController(Controller):
         self,
         principal: NamedDependency[Principal],
         auditor: NamedDependency[AuditorService],
-        outcome: Outcome | None = None,
+        outcome: OutcomeParam = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> ActivityPage:

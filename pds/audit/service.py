@@ -99,22 +99,29 @@ class AuditorService:
 
     def _enter(self, principal: Principal, action: str, person_id: str | None = None) -> str | None:
         """Audit the auditor's call and return the pseudonym of the person asked about."""
-        refusal: Exception | None = None
-        subject: str | None = None
         with self.db.write() as conn:
-            actor = self.trail.pseudonym(conn, principal.person_id)
-            event = AuditEvent(action, ActorType(principal.role.value), actor_id=actor)
-            if principal.role is not Role.AUDITOR:
-                refusal, event = NotAnAuditor(), event.denied("forbidden_role")
-            elif person_id is not None:
-                subject = self.trail.pseudonym(conn, person_id)
-                event = replace(event, subject=subject)
-                if subject is None:
-                    refusal, event = UnknownPerson(person_id), event.denied("unknown_person")
-            self.trail.append(conn, event)
+            subject, refusal = self._audit_call(conn, principal, action, person_id)
         if refusal is not None:
             raise refusal
         return subject
+
+    def _audit_call(
+        self, conn: Connection, principal: Principal, action: str, person_id: str | None = None
+    ) -> tuple[str | None, Exception | None]:
+        """Append the call's entry; (subject pseudonym, the refusal to raise after commit)."""
+        actor = self.trail.pseudonym(conn, principal.person_id)
+        event = AuditEvent(action, ActorType(principal.role.value), actor_id=actor)
+        refusal: Exception | None = None
+        subject: str | None = None
+        if principal.role is not Role.AUDITOR:
+            refusal, event = NotAnAuditor(), event.denied("forbidden_role")
+        elif person_id is not None:
+            subject = self.trail.pseudonym(conn, person_id)
+            event = replace(event, subject=subject)
+            if subject is None:
+                refusal, event = UnknownPerson(person_id), event.denied("unknown_person")
+        self.trail.append(conn, event)
+        return subject, refusal
 
     def _filter(self, principal: Principal, action: str, query: AuditQuery) -> EntryFilter:
         if query.since and query.until and query.since >= query.until:
@@ -203,19 +210,29 @@ class AuditorService:
             )
 
     def export(self, principal: Principal, *, consistency_from: int | None) -> Export:
-        """The whole retained log up to a checkpoint published now (after this call's entry)."""
-        self._enter(principal, "audit.export")
-        return self._export(consistency_from)
+        """The whole retained log, ending at a checkpoint signed for it.
+
+        The checkpoint is published first and the export's own entry appended right after it,
+        in one transaction: the entry is written before anything is disclosed, and the export
+        ends exactly at the log as it was (the entry shows up in the next export).
+        """
+        with self.db.write() as conn:
+            checkpoint = None
+            if principal.role is Role.AUDITOR:
+                checkpoint = publish_current(conn, self.trail.log.signer, self.clock())
+            _, refusal = self._audit_call(conn, principal, "audit.export")
+        if refusal is not None or checkpoint is None:
+            raise refusal or NotAnAuditor()
+        return self._export(checkpoint, consistency_from)
 
     def export_as_operator(self, *, consistency_from: int | None) -> Export:
         """`pds audit export`: the same, recorded as done by the system's operator."""
         with self.db.write() as conn:
-            self.trail.append(conn, AuditEvent("audit.export", ActorType.SYSTEM, actor_id="cli"))
-        return self._export(consistency_from)
-
-    def _export(self, consistency_from: int | None) -> Export:
-        with self.db.write() as conn:
             checkpoint = publish_current(conn, self.trail.log.signer, self.clock())
+            self.trail.append(conn, AuditEvent("audit.export", ActorType.SYSTEM, actor_id="cli"))
+        return self._export(checkpoint, consistency_from)
+
+    def _export(self, checkpoint: StoredCheckpoint, consistency_from: int | None) -> Export:
         if consistency_from is not None and consistency_from > checkpoint.tree_size:
             raise OutOfRange(f"consistency_from exceeds the tree size ({checkpoint.tree_size})")
         try:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from consent.audit.log import ActorType, AuditEvent, AuditLog
 from consent.scopes import Action
+from crypto.keys import UnknownKeyError
 from crypto.lookup import pseudonym
 from pds.db import Database
 from pds.keystore import KeyStore
@@ -65,10 +66,14 @@ class AuditTrail:
         self.keys = keys
 
     def pseudonym(self, conn: Connection, person_id: str) -> str | None:
-        """The person's pseudonym, or None if they were erased (or never existed)."""
+        """The person's pseudonym, or None if they were erased (or never existed).
+
+        A data key whose key-encryption key was destroyed (a backup restored after an erasure)
+        counts as erased too.
+        """
         try:
             return pseudonym_from_data_key(load_data_key(conn, self.keys, person_id), person_id)
-        except DataKeyMissing:
+        except (DataKeyMissing, UnknownKeyError):
             return None
 
     def append(self, conn: Connection, event: AuditEvent) -> int:

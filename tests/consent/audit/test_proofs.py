@@ -1,0 +1,130 @@
+"""Proofs served from stored subtree hashes equal RFC 9162's, verify, and fail when altered."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from consent.audit.checkpoints import publish_current
+from consent.audit.models import audit_entries, audit_nodes
+from consent.audit.tree import NodeStore, ProofUnavailable
+from crypto import merkle
+from tests.consent.audit.conftest import BareLog
+
+SIZE = 700  # crosses two 256-leaf tiles and several checkpoints (every 100)
+FUNCTION_FIXTURES = [HealthCheck.function_scoped_fixture]
+
+
+def _leaves(bare: BareLog) -> list[bytes]:
+    with bare.db.read() as conn:
+        rows = conn.execute(select(audit_entries.c.leaf_hash).order_by(audit_entries.c.seq))
+        return [bytes(row[0]) for row in rows]
+
+
+@pytest.fixture
+def filled(bare_log: BareLog) -> tuple[BareLog, list[bytes]]:
+    bare_log.fill(SIZE)
+    return bare_log, _leaves(bare_log)
+
+
+def test_append_is_gapless_and_checkpoints_every_n(filled: tuple[BareLog, list[bytes]]) -> None:
+    bare, leaves = filled
+    assert len(leaves) == SIZE
+    with bare.db.read() as conn:
+        seqs = conn.execute(select(audit_entries.c.seq).order_by(audit_entries.c.seq)).scalars()
+        assert list(seqs) == list(range(1, SIZE + 1))
+        tiles = conn.execute(select(audit_nodes.c.level, audit_nodes.c.idx)).all()
+    assert sorted(tiles) == [(8, 0), (8, 1)]  # filled by the checkpoints at 300 and 600
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=FUNCTION_FIXTURES)
+@given(data=st.data())
+def test_stored_proofs_equal_the_reference_and_verify(
+    filled: tuple[BareLog, list[bytes]], data: st.DataObject
+) -> None:
+    bare, leaves = filled
+    size = data.draw(st.integers(1, SIZE), label="size")
+    index = data.draw(st.integers(0, size - 1), label="index")
+    old = data.draw(st.integers(0, size), label="old")
+    with bare.db.read() as conn:
+        store = NodeStore(conn)
+        root = store.root(size)
+        inclusion = store.inclusion_proof(index, size)
+        consistency = store.consistency_proof(old, size)
+        old_root = store.root(old)
+    assert root == merkle.root_from_leaf_hashes(leaves[:size])
+    assert inclusion == merkle.inclusion_proof(index, leaves[:size])
+    assert consistency == merkle.consistency_proof(old, leaves[:size])
+    assert merkle.verify_inclusion(index, size, leaves[index], inclusion, root)
+    assert merkle.verify_consistency(old, size, old_root, root, consistency)
+
+
+def test_a_million_entry_tree_needs_few_reads(filled: tuple[BareLog, list[bytes]]) -> None:
+    """Reads per proof grow with log n, not n: count the statements for the largest proof."""
+    bare, _ = filled
+    with bare.db.read() as conn:
+        store = NodeStore(conn)
+        statements: list[str] = []
+        real_execute = conn.execute
+
+        def counting(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+            statements.append(str(statement))
+            return real_execute(statement, *args, **kwargs)
+
+        conn.execute = counting  # type: ignore[method-assign]
+        store.inclusion_proof(0, 600)
+    assert len(statements) <= 12
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=FUNCTION_FIXTURES)
+@given(data=st.data())
+def test_altered_proofs_wrong_index_or_size_fail(
+    filled: tuple[BareLog, list[bytes]], data: st.DataObject
+) -> None:
+    bare, leaves = filled
+    size = data.draw(st.integers(2, SIZE), label="size")
+    index = data.draw(st.integers(0, size - 1), label="index")
+    old = data.draw(st.integers(1, size - 1), label="old")
+    with bare.db.read() as conn:
+        store = NodeStore(conn)
+        root, old_root = store.root(size), store.root(old)
+        inclusion = store.inclusion_proof(index, size)
+        consistency = store.consistency_proof(old, size)
+    leaf = leaves[index]
+    if inclusion:
+        at = data.draw(st.integers(0, len(inclusion) - 1), label="at")
+        bit = data.draw(st.integers(0, 255), label="bit")
+        altered = list(inclusion)
+        altered[at] = bytes([altered[at][0] ^ (bit | 1)]) + altered[at][1:]
+        assert not merkle.verify_inclusion(index, size, leaf, altered, root)
+        assert not merkle.verify_inclusion(index, size, leaf, inclusion[:-1], root)
+    other = data.draw(st.integers(0, size - 1).filter(lambda i: leaves[i] != leaf), label="other")
+    assert not merkle.verify_inclusion(other, size, leaf, inclusion, root)
+    wrong_size = data.draw(st.integers(1, SIZE).filter(lambda n: n != size), label="wrong_size")
+    wrong_root = merkle.root_from_leaf_hashes(leaves[:wrong_size])
+    assert not merkle.verify_inclusion(index, wrong_size, leaf, inclusion, wrong_root)
+    if consistency:
+        at = data.draw(st.integers(0, len(consistency) - 1), label="c_at")
+        altered = list(consistency)
+        altered[at] = bytes([altered[at][0] ^ 1]) + altered[at][1:]
+        assert not merkle.verify_consistency(old, size, old_root, root, altered)
+    assert not merkle.verify_consistency(old, size, old_root, wrong_root, consistency)
+
+
+def test_checkpoints_resume_from_their_frontier(filled: tuple[BareLog, list[bytes]]) -> None:
+    bare, _ = filled
+    bare.fill(5)
+    with bare.db.write() as conn:
+        checkpoint = publish_current(conn, bare.log.signer, bare.clock())
+    assert checkpoint.tree_size == SIZE + 5
+    assert checkpoint.root == merkle.root_from_leaf_hashes(_leaves(bare))
+    with bare.db.write() as conn:  # nothing new: the same checkpoint, not another one
+        assert publish_current(conn, bare.log.signer, bare.clock()) == checkpoint
+
+
+def test_unknown_leaves_make_proofs_unavailable(bare_log: BareLog) -> None:
+    bare_log.fill(3)
+    with bare_log.db.read() as conn, pytest.raises(ProofUnavailable):
+        NodeStore(conn).inclusion_proof(0, 4)

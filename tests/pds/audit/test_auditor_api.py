@@ -1,0 +1,215 @@
+"""The auditor's API: auditors only, filters, cursors, proofs, summary, export; bad input is a
+problem, never a 500; every auditor call is itself an entry."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from consent.organisations import create_organisation
+from crypto import merkle
+from pds.app import Services
+from tests.conftest import sign_up
+from tests.pds.audit.support import PHONE, actions, auditor_client, log_rows
+
+AUDIT_GETS = [
+    "/api/v1/audit/entries",
+    "/api/v1/audit/summary",
+    "/api/v1/audit/checkpoint",
+    "/api/v1/audit/proofs/inclusion?seq=1",
+    "/api/v1/audit/proofs/consistency?first=1",
+    "/api/v1/audit/export",
+]
+
+
+def _problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_only_auditors_and_refusals_are_audited(
+    client: Any, new_client: Any, services: Services
+) -> None:
+    sign_up(client)
+    for path in AUDIT_GETS:
+        _problem(client.get(path), 403)
+    assert _problem(new_client().get("/api/v1/audit/entries"), 401)
+    refused = [r for r in log_rows(services) if r["action"].startswith("audit.")]
+    assert len(refused) == len(AUDIT_GETS)
+    assert {r["reason"] for r in refused} == {"forbidden_role"}
+    assert {r["outcome"] for r in refused} == {"denied"}
+
+
+def _b(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+@pytest.fixture
+def populated(client: Any, new_client: Any, services: Services) -> dict[str, Any]:
+    asha = sign_up(client)
+    record = client.post("/api/v1/me/records", json=PHONE).json()
+    client.get(f"/api/v1/me/records/{record['id']}")
+    client.get("/api/v1/me/records/missing")
+    other = new_client()
+    ravi = sign_up(other, "ravi@example.org")
+    other.post("/api/v1/me/records", json=PHONE)
+    auditor = auditor_client(new_client, services)
+    return {"asha": asha, "ravi": ravi, "auditor": auditor, "record": record["id"]}
+
+
+def test_entries_filters_and_cursor(populated: dict[str, Any], services: Services) -> None:
+    auditor = populated["auditor"]
+    mine = auditor.get("/api/v1/audit/entries", params={"person": populated["asha"]}).json()
+    # The auditor's call itself comes first: it is about Asha, and written before the query.
+    assert [e["action"] for e in mine["items"]] == [
+        "audit.entries",
+        "record.read",
+        "record.read",
+        "record.create",
+        "account.signup",
+    ]
+    assert {e["subject"] for e in mine["items"]} == {mine["items"][0]["subject"]}
+    assert mine["items"][0]["actor_type"] == "auditor"
+    denied = auditor.get("/api/v1/audit/entries", params={"outcome": "denied"}).json()["items"]
+    assert [e["reason"] for e in denied] == ["not_found"]
+    creates = auditor.get("/api/v1/audit/entries", params={"action": "record.create"}).json()
+    assert len(creates["items"]) == 2
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = auditor.get("/api/v1/audit/entries", params=params).json()
+        seen.extend(e["seq"] for e in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(seen, reverse=True)
+    assert len(set(seen)) == len(seen) and seen[-1] == 1
+    asked = [r for r in log_rows(services) if r["action"] == "audit.entries"]
+    assert len(asked) >= 5 and all(r["actor_id"] for r in asked)
+
+
+def test_time_range_and_organisation_filters(
+    populated: dict[str, Any], services: Services
+) -> None:
+    auditor = populated["auditor"]
+    with services.db.write() as conn:
+        org = create_organisation(conn, name="Nobody Accessed")
+    empty = auditor.get("/api/v1/audit/entries", params={"organisation": org}).json()
+    assert empty["items"] == []
+    future = auditor.get("/api/v1/audit/entries", params={"since": "2999-01-01T00:00:00Z"})
+    assert future.json()["items"] == []
+    past = auditor.get("/api/v1/audit/entries", params={"until": "2000-01-01T00:00:00"})
+    assert past.json()["items"] == []
+    everything = auditor.get(
+        "/api/v1/audit/entries",
+        params={"since": "2000-01-01T00:00:00+00:00", "until": "2999-01-01T00:00:00Z"},
+    )
+    assert len(everything.json()["items"]) >= 7
+
+
+def _accepted(status: int) -> set[int]:
+    # A query parameter that fails its declared type or bounds is the framework's validation
+    # problem: 400 when unparsable, 422 naming the field otherwise.
+    return {400, 422} if status == 400 else {status}
+
+
+BAD_ENTRY_QUERIES: list[tuple[dict[str, Any], int]] = [
+    ({"cursor": "not-a-cursor"}, 400),
+    ({"cursor": "c2VxOi0x"}, 400),  # "seq:-1"
+    ({"limit": 0}, 400),
+    ({"limit": 10_000}, 400),
+    ({"outcome": "maybe"}, 400),
+    ({"since": "yesterday"}, 400),
+    ({"since": "2025-01-02T00:00:00Z", "until": "2025-01-01T00:00:00Z"}, 422),
+    ({"person": "no-such-person"}, 404),
+    ({"person": "x" * 65}, 400),
+]
+
+
+def test_bad_entry_queries_are_problems(populated: dict[str, Any]) -> None:
+    for params, status in BAD_ENTRY_QUERIES:
+        for path in ("/api/v1/audit/entries", "/api/v1/audit/summary"):
+            if path.endswith("summary") and ("cursor" in params or "limit" in params):
+                continue
+            response = populated["auditor"].get(path, params=params)
+            assert response.status_code in _accepted(status), (params, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_summary_counts(populated: dict[str, Any]) -> None:
+    summary = populated["auditor"].get("/api/v1/audit/summary").json()
+    assert summary["total"] == summary["by_outcome"]["allowed"] + summary["by_outcome"]["denied"]
+    assert summary["by_outcome"]["denied"] == 1
+    assert sum(item["count"] for item in summary["by_organisation"]) == summary["total"]
+    assert sum(item["count"] for item in summary["by_purpose"]) == summary["total"]
+
+
+def test_checkpoint_and_proofs_verify(populated: dict[str, Any]) -> None:
+    auditor = populated["auditor"]
+    checkpoint = auditor.get("/api/v1/audit/checkpoint").json()
+    size, root = checkpoint["tree_size"], _b(checkpoint["root"])
+    assert checkpoint["note"].splitlines()[1] == str(size)
+    for seq in range(1, size + 1):
+        proof = auditor.get("/api/v1/audit/proofs/inclusion", params={"seq": seq}).json()
+        assert proof["tree_size"] == size and _b(proof["root"]) == root
+        hashes = [_b(h) for h in proof["proof"]]
+        assert merkle.verify_inclusion(seq - 1, size, _b(proof["leaf_hash"]), hashes, root)
+    later = auditor.get("/api/v1/audit/proofs/inclusion", params={"seq": 1, "tree_size": 3})
+    assert later.json()["tree_size"] == 3
+    for first in range(size + 1):
+        found = auditor.get(
+            "/api/v1/audit/proofs/consistency", params={"first": first, "second": size}
+        ).json()
+        hashes = [_b(h) for h in found["proof"]]
+        assert merkle.verify_consistency(first, size, _b(found["first_root"]), root, hashes)
+    assert found["second_checkpoint"]["note"] == checkpoint["note"]
+
+
+BAD_PROOF_REQUESTS = [
+    ("/api/v1/audit/proofs/inclusion?seq=0", 400),
+    ("/api/v1/audit/proofs/inclusion?seq=abc", 400),
+    ("/api/v1/audit/proofs/inclusion", 400),
+    ("/api/v1/audit/proofs/inclusion?seq=999999", 422),
+    ("/api/v1/audit/proofs/inclusion?seq=2&tree_size=1", 422),
+    ("/api/v1/audit/proofs/inclusion?seq=1&tree_size=999999", 422),
+    ("/api/v1/audit/proofs/inclusion?seq=99999999999999999999999", 400),
+    ("/api/v1/audit/proofs/consistency?first=-1", 400),
+    ("/api/v1/audit/proofs/consistency?first=5&second=2", 422),
+    ("/api/v1/audit/proofs/consistency?first=1&second=999999", 422),
+    ("/api/v1/audit/export?consistency_from=999999", 422),
+    ("/api/v1/audit/export?consistency_from=x", 400),
+]
+
+
+def test_bad_proof_requests_are_problems(populated: dict[str, Any]) -> None:
+    for path, status in BAD_PROOF_REQUESTS:
+        response = populated["auditor"].get(path)
+        assert response.status_code in _accepted(status), (path, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_person_sees_their_own_story(
+    populated: dict[str, Any], client: Any, services: Services
+) -> None:
+    populated["auditor"].get("/api/v1/audit/entries", params={"person": populated["asha"]})
+    activity = client.get("/api/v1/me/activity").json()["items"]
+    assert [(a["action"], a["actor"]["label"], a["outcome"]) for a in activity] == [
+        ("audit.entries", "An auditor", "allowed"),
+        ("record.read", "You", "denied"),
+        ("record.read", "You", "allowed"),
+        ("record.create", "You", "allowed"),
+        ("account.signup", "You", "allowed"),
+    ]
+    assert activity[2]["record_ids"] == [populated["record"]]
+    denied = client.get("/api/v1/me/activity", params={"outcome": "denied"}).json()["items"]
+    assert [a["reason"] for a in denied] == ["not_found"]
+    page = client.get("/api/v1/me/activity", params={"limit": 2}).json()
+    rest = client.get("/api/v1/me/activity", params={"cursor": page["next_cursor"]}).json()
+    assert len(page["items"]) + len(rest["items"]) == len(activity)
+    assert ("audit.entries", "allowed") in actions(services)
+    _problem(client.get("/api/v1/me/activity", params={"cursor": "%%%"}), 400)
