@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
@@ -20,6 +21,10 @@ from pds.db import Database
 from pds.keystore import FileKeyProvider, generate_key_material
 from pds.migrate import upgrade
 from pds.settings import Settings, load_settings
+
+# CI machines are shared and noisy: a per-example deadline would fail on load, not on bugs.
+hypothesis_settings.register_profile("pds", deadline=None)
+hypothesis_settings.load_profile("pds")
 
 POSTGRES_URL = os.environ.get("PDS_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("PDS_TEST_REQUIRE_POSTGRES") == "1"
