@@ -4,7 +4,9 @@ SQLAlchemy's execution machinery (cache lookup, parameter processing, result wra
 of microseconds a statement, more than SQLite itself takes to answer an indexed lookup. A hot
 path compiles its statement once and hands the driver raw values instead, inside the same
 transaction as everything else on the connection. Raw means raw: no type processing, so
-timestamps go in and come out as epoch microseconds (`consent.storage.to_micros`).
+timestamps go in and come out as epoch microseconds (`consent.storage.to_micros`). Driver errors
+are translated as SQLAlchemy translates them (DBAPIError, a lost connection invalidated), so the
+service's error handling sees the same exceptions either way.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -58,8 +61,13 @@ class DriverStatement:
 
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         compiled = self._compiled(conn.dialect)
+        parameters = compiled.parameters(params)
         cursor = conn.connection.cursor()
-        cursor.execute(compiled.sql, compiled.parameters(params))
+        try:
+            cursor.execute(compiled.sql, parameters)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            cursor.close()
+            raise _translated(conn, compiled.sql, exc) from exc
         return cursor
 
     def first(self, conn: Connection, **params: Any) -> tuple[Any, ...] | None:
@@ -84,3 +92,20 @@ class DriverStatement:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+def _translated(conn: Connection, sql: str, exc: Any) -> StatementError:
+    dialect = conn.dialect
+    lost = dialect.is_disconnect(exc, conn.connection.dbapi_connection, None)
+    if lost:
+        conn.invalidate(exc)
+    translated: StatementError = DBAPIError.instance(
+        sql,
+        None,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,  # parameters are token hashes and ciphertexts: never in a log
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
+    return translated
