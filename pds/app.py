@@ -27,6 +27,7 @@ from pds.account.service import AccountService
 from pds.audit.routes import AuditController, MyActivityController
 from pds.audit.wiring import AuditServices, audit_lifespan, build_audit
 from pds.backup import ManifestFact, RestoreCheck
+from pds.baseline import bench_baseline
 from pds.connections.wiring import (
     ConsentServices,
     build_consent,
@@ -161,6 +162,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             *web_routes(),
             *consent_route_handlers(),
             *receipt_route_handlers(),
+            *([bench_baseline] if settings.bench_baseline else []),
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], include_in_schema=False
             ),

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
         None, ge=1, description="prune audit entries older than this; empty keeps them forever"
     )
 
+    bench_baseline: bool = Field(
+        False, description="serve the bare JSON endpoint `make bench` measures against (bench only)"
+    )
+
     @field_validator("public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
