@@ -70,9 +70,13 @@ def approve_again(
     return services.consent.grants.approve(request, request.scopes, timedelta(days=days))
 
 
-def jwcrypto_verify(token: str, published_jwks: dict[str, Any]) -> dict[str, Any]:
+def jwcrypto_verify(token: str, published_jwks: dict[str, Any] | jwk.JWKSet) -> dict[str, Any]:
     """Verify with jwcrypto against the JWKS alone; returns the payload; raises if invalid."""
-    keyset = jwk.JWKSet.from_json(json.dumps(published_jwks))
+    keyset = (
+        published_jwks
+        if isinstance(published_jwks, jwk.JWKSet)
+        else jwk.JWKSet.from_json(json.dumps(published_jwks))
+    )
     signed = jws.JWS()
     signed.deserialize(token)
     header = signed.jose_header

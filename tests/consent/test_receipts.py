@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from jwcrypto import jwk
 from jwcrypto.common import JWException
 from sqlalchemy import func, select
 
@@ -219,11 +220,12 @@ def test_any_altered_byte_fails_verification(services: Services, engine_name: st
     for position in range(len(token)):  # every character of the compact serialisation
         with pytest.raises(InvalidReceipt):
             verify_receipt(_altered(token, position), published)
+    keyset = jwk.JWKSet.from_json(json.dumps(published))
     lengths = [len(base64.urlsafe_b64decode(s + "==")) for s in token.split(".")]
     for part, length in enumerate(lengths):  # every byte of header, payload and signature
         for index in range(length):
             with pytest.raises((JWException, ValueError)):
-                jwcrypto_verify(_flip_decoded_byte(token, part, index), published)
+                jwcrypto_verify(_flip_decoded_byte(token, part, index), keyset)
 
 
 def test_old_and_new_receipts_verify_after_a_signing_key_rotation(
