@@ -78,7 +78,8 @@ def verifier_key(name: str, public_key: bytes) -> VerifierKey:
 
 def parse_verifier_key(text: str) -> VerifierKey:
     """Parse `name+keyid+base64key`; the key id must match the key."""
-    parts = text.strip().split("+")
+    # The key data is base64, which may itself contain "+": split at the first two only.
+    parts = text.strip().split("+", 2)
     if len(parts) != 3:
         raise NoteError("a verifier key reads name+keyid+key")
     name, hex_id, encoded = parts

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import BigInteger, select, type_coerce
+from sqlalchemy import BigInteger, Connection, select, type_coerce
 
 from consent.audit.models import audit_entries
 from pds.app import Services
@@ -26,15 +26,18 @@ def auditor_client(
     return client
 
 
-def log_rows(services: Services) -> list[dict[str, Any]]:
+def raw_rows(conn: Connection) -> list[dict[str, Any]]:
     """Every entry as stored (time as raw epoch microseconds), oldest first."""
     columns = [
-        type_coerce(c, BigInteger).label("time") if c.name == "time" else c
-        for c in audit_entries.c
+        type_coerce(c, BigInteger).label("time") if c.name == "time" else c for c in audit_entries.c
     ]
-    with services.db.read() as conn:
-        rows = conn.execute(select(*columns).order_by(audit_entries.c.seq)).all()
+    rows = conn.execute(select(*columns).order_by(audit_entries.c.seq)).all()
     return [row._asdict() for row in rows]
+
+
+def log_rows(services: Services) -> list[dict[str, Any]]:
+    with services.db.read() as conn:
+        return raw_rows(conn)
 
 
 def actions(services: Services) -> list[tuple[str, str]]:

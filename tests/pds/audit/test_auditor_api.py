@@ -93,9 +93,7 @@ def test_entries_filters_and_cursor(populated: dict[str, Any], services: Service
     assert len(asked) >= 5 and all(r["actor_id"] for r in asked)
 
 
-def test_time_range_and_organisation_filters(
-    populated: dict[str, Any], services: Services
-) -> None:
+def test_time_range_and_organisation_filters(populated: dict[str, Any], services: Services) -> None:
     auditor = populated["auditor"]
     with services.db.write() as conn:
         org = create_organisation(conn, name="Nobody Accessed")
