@@ -14,12 +14,14 @@ from types import TracebackType
 PDS = Path(sys.executable).with_name("pds")
 ASGI_SERVER = "granian"
 
-# What every bench server runs with: no per-address token rate limit (wrk is one address), and
-# the background worker off (its cron-job form; see docs/deployment.md), so only requests run.
+# What every bench server runs with: production settings (JSON logs, secure cookies), the bare
+# JSON baseline route, no per-address token rate limit (wrk is one address), and the background
+# worker off (its cron-job form; see docs/deployment.md), so only requests run.
 BENCH_ENV = {
+    "PDS_ENVIRONMENT": "production",
+    "PDS_BENCH_BASELINE": "1",
     "PDS_RATE_LIMIT_TOKEN_PER_MINUTE": "0",
     "PDS_BACKGROUND_WORKER": "false",
-    "PDS_ENVIRONMENT": "development",
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.dataset import Loaded
 from bench.grants import Client, GrantRef, approve_grants, register_ngo
+from bench.server import BENCH_ENV
 from pds.app import Services, build_services
 from pds.db import Database
 from pds.keystore import FileKeyProvider, KeyMaterial, generate_key_material
@@ -16,11 +17,11 @@ from pds.settings import load_settings
 
 
 def prepare_keys(data_dir: Path) -> KeyMaterial:
-    """Development keys in DATA_DIR/keys (what `pds keys init --dev` writes), fresh each run."""
+    """Production-style keys in DATA_DIR/keys (what `pds keys init` writes), fresh each run."""
     if data_dir.exists():
         shutil.rmtree(data_dir)
     provider = FileKeyProvider(data_dir / "keys" / "keyring.json")
-    material = generate_key_material(development=True)
+    material = generate_key_material(development=False)
     provider.save(material)
     return material
 
@@ -51,7 +52,7 @@ class Workspace:
     def start_services(self) -> Services:
         """The service's own objects over this database (grants go through them)."""
         if self.services is None:
-            settings = load_settings({**self.env, "PDS_BACKGROUND_WORKER": "false"})
+            settings = load_settings({**BENCH_ENV, **self.env})
             self.services = build_services(settings)
         return self.services
 

@@ -46,7 +46,8 @@ function request()
       ["Authorization"] = basic,
     }, "grant_type=refresh_token&refresh_token=" .. token)
   end
-  return wrk.format("GET", "/health/live")
+  -- The bare JSON endpoint of the same app and server (PDS_BENCH_BASELINE=1).
+  return wrk.format("GET", "/api/v1/bench/baseline")
 end
 
 if delay_ms > 0 then
