@@ -228,6 +228,7 @@ class NoticeService:
     def _record(self, row: Any, error: str | None, report: DeliveryReport) -> DeliveryReport:
         now = self.clock()
         values: dict[str, Any] = {"attempts": notice_outbox.c.attempts + 1, "last_error": error}
+        retry_at = None
         if error is None:
             values.update(status=DELIVERED, finished_at=now)
             report = DeliveryReport(report.delivered + 1, report.failed, report.abandoned)
@@ -236,7 +237,8 @@ class NoticeService:
             report = DeliveryReport(report.delivered, report.failed, report.abandoned + 1)
         else:
             failures = row.failures + 1
-            values.update(failures=failures, next_attempt_at=now + self.policy.backoff(failures))
+            retry_at = now + self.policy.backoff(failures)
+            values.update(failures=failures, next_attempt_at=retry_at)
             report = DeliveryReport(report.delivered, report.failed + 1, report.abandoned)
         with self.db.write() as conn:
             conn.execute(
@@ -244,7 +246,23 @@ class NoticeService:
                 .where(notice_outbox.c.receipt_id == row.receipt_id)
                 .values(**values)
             )
+            if retry_at is not None:
+                _defer_organisation(conn, row.organisation_id, retry_at)
         return report
+
+
+def _defer_organisation(conn: Connection, organisation_id: str, until: datetime) -> None:
+    """A receiver that failed waits with all its notices: they would fail too, and retrying
+    them one by one would keep other organisations' notices behind them in the queue."""
+    conn.execute(
+        update(notice_outbox)
+        .where(
+            notice_outbox.c.organisation_id == organisation_id,
+            notice_outbox.c.status == PENDING,
+            notice_outbox.c.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+    )
 
 
 def outbox_stats(conn: Connection) -> OutboxStats:

@@ -125,6 +125,31 @@ def test_a_failing_receiver_is_retried_with_growing_delays_until_it_answers(
     assert notices.deliver_due().delivered == 0  # delivered means never again
 
 
+def test_a_failing_receiver_does_not_hold_up_other_organisations(services: Services) -> None:
+    clock, delivered = Clock(), []
+
+    def sender(url: str, jws: str, receipt_id: str, timeout: float) -> None:
+        if "down" in url:
+            raise DeliveryFailed("HTTP 503")
+        delivered.append(receipt_id)
+
+    notices = _notices(services, sender, clock)
+    down = connect(services, (PHONE,))
+    notices.set_webhook(down.ngo.organisation_id, "https://down.example/n")
+    for _ in range(3):
+        more = connect(services, (PHONE,), ngo=down.ngo)
+        services.consent.grants.revoke(more.person_id, more.grant.id)
+    services.consent.grants.revoke(down.person_id, down.grant.id)
+    up = connect(services, (PHONE,))
+    notices.set_webhook(up.ngo.organisation_id, "https://up.example/n")
+    services.consent.grants.revoke(up.person_id, up.grant.id)
+    clock.catch_up()
+    first = notices.deliver_due(limit=2)  # the down receiver's notices come first in the queue
+    assert (first.failed, first.delivered) == (1, 0)
+    assert notices.deliver_due(limit=2).delivered == 1  # its other notices wait with it
+    assert len(delivered) == 1
+
+
 def test_a_notice_is_abandoned_after_the_give_up_period(services: Services) -> None:
     clock, sender = Clock(), FlakySender(failures=10_000)
     policy = NoticePolicy(retry_max=timedelta(seconds=60), give_up_after=timedelta(minutes=5))
