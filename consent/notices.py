@@ -28,6 +28,9 @@ from consent.receipts import Receipt
 from consent.storage import Transactions, utcnow
 
 PENDING, DELIVERED, ABANDONED = "pending", "delivered", "abandoned"
+# The outbox is a queue, not the record: receipts are. Finished notices are kept this long for
+# operators (why was one abandoned?), then removed.
+FINISHED_RETENTION = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,18 @@ class NoticeService:
                 failures=0,
             )
         )
+
+    def prune(self, older_than: timedelta = FINISHED_RETENTION) -> int:
+        """Forget delivered and abandoned notices finished long ago (their receipts stay)."""
+        with self.db.write() as conn:
+            return int(
+                conn.execute(
+                    delete(notice_outbox).where(
+                        notice_outbox.c.status != PENDING,
+                        notice_outbox.c.finished_at < self.clock() - older_than,
+                    )
+                ).rowcount
+            )
 
     def deliver_due(self, limit: int = 100) -> DeliveryReport:
         """Try every notice that is due (up to `limit`); safe to run in several processes."""

@@ -18,6 +18,7 @@ from consent.notices import NoticeService
 
 log = structlog.get_logger("pds.receipts.worker")
 BATCH = 100
+PRUNE_EVERY = 3600.0  # seconds
 
 
 class BackgroundWorker:
@@ -59,6 +60,11 @@ class BackgroundWorker:
             log.info("grants_expired", count=len(expired))
         return len(expired)
 
+    def prune(self) -> None:
+        pruned = self.notices.prune()
+        if pruned:
+            log.info("notices_pruned", count=pruned)
+
     def deliver(self) -> None:
         """Deliver due notices, batch after batch, until none is due or the worker stops."""
         while not self._stopping.is_set():
@@ -74,11 +80,14 @@ class BackgroundWorker:
                 return
 
     def _run(self) -> None:
-        next_sweep = 0.0
+        next_sweep = next_prune = 0.0
         while not self._stopping.is_set():
             if time.monotonic() >= next_sweep:
                 self._guarded(self.sweep)
                 next_sweep = time.monotonic() + self.sweep_every
+            if time.monotonic() >= next_prune:
+                self._guarded(self.prune)
+                next_prune = time.monotonic() + PRUNE_EVERY
             self._guarded(self.deliver)
             self._stopping.wait(self.interval)
 

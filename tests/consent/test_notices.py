@@ -248,3 +248,20 @@ def test_the_http_sender_posts_the_jws_with_its_idempotency_key() -> None:
 def test_the_http_sender_refuses_private_addresses_in_production() -> None:
     with pytest.raises(DeliveryFailed, match="non-public"):
         http_sender(allow_private=False)(f"https://localhost:{free_port()}/n", "a.b.c", "r", 2)
+
+
+def test_finished_notices_are_pruned_after_a_while_pending_ones_never(services: Services) -> None:
+    clock, sender = Clock(), FlakySender()
+    notices = _notices(services, sender, clock)
+    connected = connect(services, (PHONE,))
+    notices.set_webhook(connected.ngo.organisation_id, "https://ngo.example/n")
+    services.consent.grants.revoke(connected.person_id, connected.grant.id)
+    clock.catch_up()
+    assert notices.deliver_due().delivered == 1
+    waiting = connect(services, (PHONE,), ngo=connected.ngo)
+    services.consent.grants.revoke(waiting.person_id, waiting.grant.id)
+    assert notices.prune() == 0
+    clock.advance(timedelta(days=31).total_seconds())
+    assert notices.prune() == 1
+    assert [row.status for row in _outbox(services)] == ["pending"]
+    assert len(services.receipts.receipts.chain(connected.grant.id)) == 2  # receipts stay
