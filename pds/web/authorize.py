@@ -20,13 +20,15 @@ from litestar.response import Redirect, Template
 from consent.grant_service import ConsentRequest, GrantService
 from consent.oauth.adapter import LitestarAuthorizationServer, query_call
 from consent.oauth.flows import AuthorizationCodeFlow, ConsentDecision
-from consent.purposes import purpose_label
 from consent.scopes import ScopeSet, ScopeVocabulary
 from pds.people.auth import session_cookie_name
 from pds.people.service import PeopleService, Principal
 from pds.settings import Settings
+from pds.web.i18n import N_, translator
+from pds.web.pages.common import purpose_words, scope_label
 
-DURATIONS = {"30": "30 days", "90": "90 days", "180": "6 months", "365": "1 year"}
+DURATIONS = {"30": N_("30 days"), "90": N_("90 days"), "180": N_("6 months"), "365": N_("1 year")}
+NOTHING_CHOSEN = N_("Choose at least one item to share, or choose \u201cDon\u2019t allow\u201d.")
 DEFAULT_DURATION = "90"
 OAuthServer = NamedDependency[LitestarAuthorizationServer]
 
@@ -80,10 +82,11 @@ def _consent_page(
 ) -> Template:
     difference = grants.difference(consent)
     client = flow.request.client.client
+    _ = translator(request)  # the words are the person's language; the scopes are the same
     items = [
         {
             "field": f"item:{scope}",
-            "label": vocabulary.label(scope),
+            "label": scope_label(scope, _),
             "new": scope in difference.newly_requested and difference.existing is not None,
         }
         for scope in consent.scopes
@@ -93,11 +96,11 @@ def _consent_page(
         "organisation": client.organisation_name,
         "client_name": client.client_name,
         "items": items,
-        "kept": [vocabulary.label(scope) for scope in difference.kept],
+        "kept": [scope_label(scope, _) for scope in difference.kept],
         "existing": difference.existing,
-        "purpose": purpose_label(consent.purpose),
+        "purpose": purpose_words(consent.purpose, _),
         "previous_purpose": (
-            purpose_label(difference.existing.purpose)
+            purpose_words(difference.existing.purpose, _)
             if difference.purpose_changes and difference.existing
             else None
         ),
@@ -177,8 +180,7 @@ class AuthorizationController(Controller):
         consent = _consent_request(flow, principal)
         approved = ScopeSet(scope for scope in consent.scopes if data.get(f"item:{scope}") == "yes")
         if not approved:
-            error = "Choose at least one item to share, or choose \u201cDon\u2019t allow\u201d."
-            return _consent_page(request, flow, consent, grants, vocabulary, error)
+            return _consent_page(request, flow, consent, grants, vocabulary, NOTHING_CHOSEN)
         days = data.get("duration", DEFAULT_DURATION)
         duration = timedelta(days=int(days if days in DURATIONS else DEFAULT_DURATION))
         grant = grants.approve(consent, approved, duration)

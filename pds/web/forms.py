@@ -15,7 +15,7 @@ from typing import Any
 
 from pds.records.catalogue import RecordType
 from pds.web.i18n import N_, Translator
-from pds.web.labels import field_label, option_label
+from pds.web.labels import field_hint, field_label, option_label
 
 # Blank rows offered for a list of people (a household): enough for most, more on request.
 BLANK_ROWS = 2
@@ -82,6 +82,7 @@ def _fields(
     object_schema: Mapping[str, Any],
     value: Mapping[str, Any],
     prefix: str,
+    type_name: str,
 ) -> list[FormField]:
     required = set(object_schema.get("required", ()))
     fields = []
@@ -93,7 +94,7 @@ def _fields(
             key=key,
             kind=kind,
             label=field_label(key),
-            hint=raw_prop.get("description"),
+            hint=field_hint(type_name, key, raw_prop.get("description")),
             required=key in required,
             maxlength=prop.get("maxLength"),
             value=_display(value.get(key, prop.get("default")), kind),
@@ -106,7 +107,7 @@ def _fields(
             rows = list(value.get(key) or [])
             rows += [{}] * BLANK_ROWS
             form_field.rows = [
-                _fields(schema, item_schema, row, f"{prefix}{key}.{index}.")
+                _fields(schema, item_schema, row, f"{prefix}{key}.{index}.", type_name)
                 for index, row in enumerate(rows)
             ]
         fields.append(form_field)
@@ -116,7 +117,7 @@ def _fields(
 def form_fields(record_type: RecordType, value: Mapping[str, Any] | None = None) -> list[FormField]:
     """The form of a record type, filled with `value` (a stored value or what was posted)."""
     schema = record_type.json_schema()
-    return _fields(schema, schema, value or {}, "")
+    return _fields(schema, schema, value or {}, "", record_type.name)
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")

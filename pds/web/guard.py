@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
 from consent.receipts import InvalidCursor, ReceiptNotFound
 from consent.scopes import InvalidScope
+from pds.audit.service import OutOfRange, Pruned
 from pds.people.auth import session_cookie_name
 from pds.people.routes import session_cookie
 from pds.people.service import PeopleService, Principal, Role
@@ -112,6 +113,8 @@ _DOMAIN_PAGES: dict[type[Exception], tuple[str, str, int]] = {
     ReceiptNotFound: (N_("Receipt not found"), N_("This receipt does not exist."), 404),
     InvalidCursor: (N_("Not found"), N_("This page of the list does not exist."), 404),
     InvalidScope: (N_("Not found"), N_("There is no such kind of record."), 404),
+    OutOfRange: (N_("Not in the log"), N_("The log has no such entry or size."), 404),
+    Pruned: (N_("Pruned"), N_("This part of the log was removed by the retention policy."), 410),
     GrantNotActive: (
         N_("This connection has already ended"),
         N_("Nothing was changed: this organisation no longer has access."),

@@ -156,6 +156,51 @@ OPTION_LABELS: Mapping[str, str] = MappingProxyType(
 )
 
 
+# Hints said for a person filling in a form, where the catalogue's API descriptions are technical.
+# Keyed by record type and field; an empty hint means none. Other fields show the description.
+HINTS: Mapping[str, str] = MappingProxyType(
+    {
+        "identity.name.given_name": N_("Your own name. If you have only one name, write it here."),
+        "identity.date_of_birth.date": "",
+        "identity.date_of_birth.approximate": N_(
+            "Tick this if only the year, or the year and month, are known."
+        ),
+        "identity.government_id.number": N_(
+            "As printed on the card. Spaces and hyphens do not matter."
+        ),
+        "identity.government_id.issued_by": N_(
+            "For example a state's food department. Needed when the kind is Other."
+        ),
+        "contact.phone.number": N_(
+            "A 10-digit mobile number, or a number with its country code, like +971 50 123 4567."
+        ),
+        "contact.email.email": "",
+        "contact.address.country": N_("Two letters: IN for India."),
+        "contact.address.state": N_("In India, a state or union territory, like Tamil Nadu."),
+        "contact.address.postal_code": N_("In India, the 6-digit PIN code."),
+        "household.members.members": N_("Everyone who lives in your household, you included."),
+        "household.members.relationship": N_("How this person is related to you."),
+        "health.immunisations.other_name": N_("Needed when the vaccine is Other."),
+        "health.immunisations.date": "",
+        "health.conditions.status": N_(
+            "Active: not under control. Under control: treated or controlled. Over: resolved."
+        ),
+        "health.conditions.diagnosed_on": "",
+        "education.enrolment.start_date": "",
+        "income.benefits.other_name": N_("Needed when the scheme is Other."),
+        "income.benefits.since": "",
+        "employment.status.employer": N_("Only when the status is Employed."),
+        "employment.status.since": "",
+    }
+)
+
+
+def field_hint(record_type: str, key: str, description: str | None) -> str | None:
+    """The hint under a field: the web's own words if it has them, else the catalogue's."""
+    hint = HINTS.get(f"{record_type}.{key}", description)
+    return hint or None
+
+
 def humanise(identifier: str) -> str:
     return identifier.replace("_", " ").capitalize()
 

@@ -22,6 +22,7 @@ from babel.messages.pofile import read_po, write_po
 from consent.purposes import PURPOSES
 from pds.records.catalogue import CATALOGUE, CATEGORIES
 from pds.web.i18n import DEFAULT_LOCALE, LOCALE_DIR, LOCALES
+from pds.web.labels import HINTS, field_hint
 
 WEB_DIR = Path(__file__).parent
 TEMPLATE = LOCALE_DIR / "messages.pot"
@@ -29,11 +30,13 @@ METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2")]
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "false"}
 
 
-def _schema_descriptions(schema: dict[str, Any]) -> Iterator[str]:
+def _schema_descriptions(type_name: str, schema: dict[str, Any]) -> Iterator[str]:
+    """The field descriptions a form shows as hints (those the web has no words of its own for)."""
     for definitions in [schema, *schema.get("$defs", {}).values()]:
-        for prop in definitions.get("properties", {}).values():
-            if prop.get("description"):
-                yield prop["description"]
+        for key, prop in definitions.get("properties", {}).items():
+            hint = field_hint(type_name, key, prop.get("description"))
+            if hint and key and f"{type_name}.{key}" not in HINTS:
+                yield hint
 
 
 def _data_strings() -> Iterator[tuple[str, str]]:
@@ -43,7 +46,7 @@ def _data_strings() -> Iterator[tuple[str, str]]:
     for record_type in CATALOGUE.values():
         yield record_type.label, "pds/records/catalogue.py"
         yield record_type.description, "pds/records/catalogue.py"
-        for description in _schema_descriptions(record_type.json_schema()):
+        for description in _schema_descriptions(record_type.name, record_type.json_schema()):
             yield description, f"pds/records/types ({record_type.name})"
     for label in PURPOSES.values():
         yield label, "consent/purposes.py"

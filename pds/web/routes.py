@@ -14,6 +14,8 @@ from litestar.template.config import TemplateConfig
 
 from pds.web.guard import page_exception_handlers
 from pds.web.i18n import template_environment
+from pds.web.pages.activity import ACTIVITY_HANDLERS
+from pds.web.pages.auditor import AUDITOR_HANDLERS
 from pds.web.pages.auth import AUTH_HANDLERS
 from pds.web.pages.common import AUDITOR_NAV, NO_STORE, PERSON_NAV, page_dependencies
 from pds.web.pages.connections import CONNECTION_HANDLERS
@@ -42,6 +44,8 @@ def web_routes() -> list[Router]:
                 *CONNECTION_HANDLERS,
                 *SETTINGS_HANDLERS,
                 *RECEIPT_HANDLERS,
+                *ACTIVITY_HANDLERS,
+                *AUDITOR_HANDLERS,
             ],
             dependencies=page_dependencies(),
             exception_handlers=page_exception_handlers(),

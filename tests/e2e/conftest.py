@@ -75,8 +75,11 @@ class LiveServer:
 
     def register_ngo(
         self, name: str, redirect_uri: str, scopes: list[str], *, public: bool = False
-    ) -> tuple[str, str | None]:
-        """An organisation and its OAuth client, as an administrator would create them."""
+    ) -> tuple[str, str, str | None]:
+        """An organisation and its OAuth client, as an administrator would create them.
+
+        Returns (organisation id, client id, client secret).
+        """
         db = Database(self.settings.resolved_database_url)
         try:
             with db.write() as conn:
@@ -93,7 +96,7 @@ class LiveServer:
                 )
         finally:
             db.dispose()
-        return issued.client_id, issued.client_secret
+        return organisation_id, issued.client_id, issued.client_secret
 
     def create_user(self, email: str, role: Role) -> None:
         """An account with a role only an operator can give (`pds user create --role`)."""
@@ -125,6 +128,8 @@ def server_env(settings: Settings, data_dir: Path) -> dict[str, str]:
             "PDS_RATE_LIMIT_SIGNUP_PER_MINUTE": "0",
             "PDS_RATE_LIMIT_TOKEN_PER_MINUTE": "0",
             "PDS_RATE_LIMIT_RECORD_WRITES_PER_MINUTE": "0",
+            # Sign audit checkpoints every second, so an auditor sees new entries proven soon.
+            "PDS_AUDIT_CHECKPOINT_EVERY_SECONDS": "1",
         }
     )
     return env

@@ -59,7 +59,7 @@ def test_consent_fetch_see_narrow_revoke_and_verify_receipt(
     monkeypatch.setenv("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
     base = live_server.base
     redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-    client_id, secret = live_server.register_ngo(NGO, redirect_uri, ASKED)
+    _organisation_id, client_id, secret = live_server.register_ngo(NGO, redirect_uri, ASKED)
 
     sign_up(page, base, "journey@example.org")
     add_record(page, base, "identity.name", {"Given name": "Asha", "Family name": "Devi"})

@@ -42,10 +42,14 @@ NOTICES: Mapping[str, str] = {
 PERSON_NAV: list[tuple[str, str, str]] = [
     ("records", "/", N_("My records")),
     ("connections", "/connections", N_("Connections")),
+    ("activity", "/activity", N_("Activity")),
     ("receipts", "/receipts", N_("Receipts")),
     ("settings", "/settings", N_("Settings")),
 ]
-AUDITOR_NAV: list[tuple[str, str, str]] = []
+AUDITOR_NAV: list[tuple[str, str, str]] = [
+    ("audit", "/audit", N_("Audit log")),
+    ("audit-checkpoint", "/audit/checkpoint", N_("Checkpoint")),
+]
 
 ACTION_WORDS: Mapping[Action, str] = {
     Action.READ: N_("See %(what)s"),
@@ -65,7 +69,8 @@ def page_dependencies() -> dict[str, Provide]:
     return {
         "viewer": Provide(provide_viewer, sync_to_thread=True),
         "person": Provide(provide_person, sync_to_thread=False),
-        "auditor": Provide(provide_auditor, sync_to_thread=False),
+        # Not "auditor": that name is the app's AuditorService.
+        "auditor_account": Provide(provide_auditor, sync_to_thread=False),
     }
 
 

@@ -1,0 +1,113 @@
+"""Activity: who looked at or changed which of my records, when, under which connection and why —
+refused attempts included — from the audit log, filterable by outcome and by organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from litestar.response import Template
+
+from consent.audit.queries import AuditEntry, EntryFilter, Page, list_entries
+from consent.grant_service import GrantService
+from pds.audit.service import AuditorService
+from pds.people.service import Principal
+from pds.records.catalogue import CATALOGUE
+from pds.web.i18n import N_, Translator, translator
+from pds.web.pages.common import page, purpose_words
+
+Person = NamedDependency[Principal]
+PAGE_SIZE = 30
+
+ACTION_WORDS: Mapping[str, str] = {
+    "record.list": N_("looked at your records"),
+    "record.read": N_("looked at a record"),
+    "record.create": N_("added a record"),
+    "record.update": N_("changed a record"),
+    "record.delete": N_("deleted a record"),
+    "record.versions": N_("looked at earlier versions of a record"),
+    "session.signin": N_("signed in"),
+    "session.signout": N_("signed out"),
+    "account.signup": N_("created the account"),
+    "account.password": N_("changed the password"),
+    "account.export": N_("downloaded all the data"),
+    "account.erase": N_("erased the account"),
+}
+REASON_WORDS: Mapping[str, str] = {
+    "insufficient_scope": N_("you did not allow this"),
+    "not_found": N_("no such record"),
+    "invalid_credentials": N_("wrong password"),
+    "version_conflict": N_("the record had changed meanwhile"),
+    "quota": N_("too many records"),
+    "invalid_token": N_("access had ended or was not valid"),
+}
+ACTOR_WORDS: Mapping[str, str] = {
+    "person": N_("You"),
+    "auditor": N_("An auditor"),
+    "admin": N_("An administrator"),
+    "system": N_("This service"),
+}
+
+
+def describe(entry: AuditEntry, _: Translator) -> dict[str, Any]:
+    """An audit entry as a sentence for the person it is about."""
+    if entry.actor_type == "organisation":
+        who = entry.organisation_name or _("An organisation")
+    else:
+        who = _(ACTOR_WORDS.get(entry.actor_type, entry.actor_type))
+    known = CATALOGUE
+    reason = entry.reason or ""
+    return {
+        "entry": entry,
+        "who": who,
+        "what": _(ACTION_WORDS[entry.action]) if entry.action in ACTION_WORDS else entry.action,
+        "types": [_(known[t].label) if t in known else t for t in entry.record_types],
+        "purpose": purpose_words(entry.purpose, _) if entry.purpose else None,
+        "reason": _(REASON_WORDS[reason]) if reason in REASON_WORDS else entry.reason,
+        "denied": entry.outcome == "denied",
+    }
+
+
+@get("/activity", sync_to_thread=True)
+def activity_page(
+    request: Request[Any, Any, Any],
+    person: Person,
+    auditor: NamedDependency[AuditorService],
+    grants: NamedDependency[GrantService],
+    outcome: Annotated[Literal["allowed", "denied"] | None, QueryParameter()] = None,
+    organisation: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+) -> Template:
+    _ = translator(request)
+    organisations = sorted(
+        {
+            (g.organisation_id, g.organisation_name)
+            for g in grants.list_for_person(person.person_id)
+        },
+        key=lambda item: item[1],
+    )
+    chosen = organisation if organisation in {o for o, _name in organisations} else None
+    # The person's own entries only: the subject is their pseudonym, derived from their key.
+    with auditor.db.read() as conn:
+        subject = auditor.trail.pseudonym(conn, person.person_id)
+        if subject is None:  # no key, no pseudonym: nothing is theirs (never an unfiltered list)
+            found = Page([], None)
+        else:
+            where = EntryFilter(subject=subject, outcome=outcome, organisation_id=chosen)
+            found = list_entries(conn, where, cursor=cursor, limit=PAGE_SIZE)
+    return page(
+        "activity.html",
+        section="activity",
+        items=[describe(entry, _) for entry in found.items],
+        next_cursor=found.next_cursor,
+        outcome=outcome,
+        organisation=chosen,
+        organisations=organisations,
+        filtered=bool(outcome or chosen),
+    )
+
+
+ACTIVITY_HANDLERS = [activity_page]
