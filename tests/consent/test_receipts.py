@@ -12,6 +12,7 @@ from jwcrypto import jwk
 from jwcrypto.common import JWException
 from sqlalchemy import func, select
 
+from consent.grants import expire_due
 from consent.receipt_chain import InvalidReceipt, verify_receipt
 from consent.receipt_schema import receipt_json_schema
 from consent.receipt_tables import consent_receipts
@@ -95,13 +96,9 @@ def _history(services: Services) -> list[Receipt]:
     with services.db.write() as conn:
         grants.revoke_as_service(conn, by_service.grant.id)  # revoked (token reuse)
     expiring = connect(services, (PHONE,), days=1)
-    later = utcnow() + timedelta(days=2)
-    original_clock = grants.clock
-    grants.clock = lambda: later
-    try:
-        assert [g.id for g in grants.expire_due()] == [expiring.grant.id]
-    finally:
-        grants.clock = original_clock
+    later = utcnow() + timedelta(days=2)  # the sweep, two days later
+    with services.db.write() as conn:
+        assert [g.id for g in expire_due(conn, later, grants.hooks)] == [expiring.grant.id]
     erased = connect(services, (SHOTS,))
     services.account.erase(erased.person_id, PASSWORD)
     chains = [first, by_service, expiring, erased]
