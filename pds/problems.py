@@ -28,6 +28,7 @@ from pds.audit.service import NotAnAuditor, OutOfRange, Pruned, UnknownPerson
 from pds.people.datakeys import DataKeyMissing
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials
 from pds.records.catalogue import UnknownRecordType
+from pds.records.idempotency import IdempotencyKeyReused
 from pds.records.service import (
     InvalidRecordValue,
     RecordIntegrityError,
@@ -67,6 +68,9 @@ DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
         "A stored record failed its integrity check and was not returned",
     ),
     TooManyRecords: ProblemKind(422, "too-many-records", "Too many records"),
+    IdempotencyKeyReused: ProblemKind(
+        422, "idempotency-key-reused", "This Idempotency-Key was used for a different request"
+    ),
     DataKeyMissing: ProblemKind(410, "account-erased", "This account has been erased"),
     # A data key wrapped by a destroyed KEK: an erasure shredded it (e.g. restored from a backup).
     UnknownKeyError: ProblemKind(410, "account-erased", "This data was erased and cannot be read"),

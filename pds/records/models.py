@@ -34,3 +34,19 @@ record_versions = Table(
     Column("ciphertext", LargeBinary, nullable=False),
     Column("created_at", Timestamp, nullable=False),
 )
+
+# Idempotency-Key entries of record-creating POSTs (see pds/records/idempotency.py).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    # Who may replay: the person themself, or one client acting for the person.
+    Column("scope", String(200), primary_key=True),
+    Column("key_hash", LargeBinary(32), primary_key=True),
+    Column(
+        "person_id", id_column_type(), ForeignKey("people.id", ondelete="CASCADE"), nullable=False,
+        index=True,
+    ),
+    Column("fingerprint", LargeBinary(32), nullable=False),
+    Column("response_ct", LargeBinary, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)  # fmt: skip

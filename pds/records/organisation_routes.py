@@ -23,6 +23,7 @@ from consent.audit.log import ActorType
 from consent.scopes import Action
 from pds.audit.trail import Accessor
 from pds.records.catalogue import get_record_type
+from pds.records.idempotency import IdempotencyKey, IdempotentRequest
 from pds.records.schemas import RecordCreate, RecordList, RecordOut, RecordUpdate
 from pds.records.service import RecordNotFound, RecordService, RecordView
 
@@ -126,10 +127,19 @@ class OrganisationRecordsController(Controller):
         data: JSONBody[RecordCreate],
         access: NamedDependency[AccessContext],
         records: NamedDependency[RecordService],
+        idempotency_key: IdempotencyKey = None,
     ) -> RecordOut:
         get_record_type(data.type)
         access.require(data.type, Action.WRITE)
-        return _out(records.create(access.person_id, data.type, data.value))
+        idempotency = None
+        if idempotency_key is not None:
+            scope = f"client:{access.client_id}:{access.person_id}"
+            idempotency = IdempotentRequest.for_create(
+                scope, idempotency_key, data.type, data.value
+            )
+        return _out(
+            records.create(access.person_id, data.type, data.value, idempotency=idempotency)
+        )
 
     @put(
         "/{record_id:str}",

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from pds.people.service import Principal
 from pds.records.catalogue import CATALOGUE, CATEGORIES, get_record_type
+from pds.records.idempotency import IdempotencyKey, IdempotentRequest
 from pds.records.schemas import (
     RecordCreate,
     RecordList,
@@ -54,8 +55,17 @@ class MyRecordsController(Controller):
         data: JSONBody[RecordCreate],
         principal: NamedDependency[Principal],
         records: NamedDependency[RecordService],
+        idempotency_key: IdempotencyKey = None,
     ) -> RecordOut:
-        return _out(records.create(principal.person_id, data.type, data.value))
+        idempotency = None
+        if idempotency_key is not None:
+            scope = f"person:{principal.person_id}"
+            idempotency = IdempotentRequest.for_create(
+                scope, idempotency_key, data.type, data.value
+            )
+        return _out(
+            records.create(principal.person_id, data.type, data.value, idempotency=idempotency)
+        )
 
     @get("/{record_id:str}", summary="Read one record (its current version)", sync_to_thread=True)
     def get_record(

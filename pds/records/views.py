@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,17 @@ class RecordView:
     value: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "created_at": self.created_at.isoformat(),
+                "updated_at": self.updated_at.isoformat()}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecordView:
+        return cls(
+            data["id"], data["type"], data["version"], data["value"],
+            datetime.fromisoformat(data["created_at"]), datetime.fromisoformat(data["updated_at"]),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
