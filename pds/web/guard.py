@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
 from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
@@ -140,8 +141,34 @@ def _domain_page(_request: Request[Any, Any, Any], error: Exception) -> Response
     raise error  # pragma: no cover - only registered for the kinds above
 
 
+_HTTP_PAGES: dict[int, tuple[str, str]] = {
+    403: (
+        N_("This form has expired"),
+        N_("Nothing was changed. Go back, reload the page and try again."),
+    ),
+    429: (
+        N_("Too many attempts"),
+        N_("Nothing was changed. Wait a minute, then try again."),
+    ),
+}
+_HTTP_OTHER = (N_("This did not work"), N_("Nothing was changed. Go back and try again."))
+
+
+def _http_page(_request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    """A refused form (CSRF), a rate limit or a malformed address, said on a page."""
+    title, message = _HTTP_PAGES.get(error.status_code, _HTTP_OTHER)
+    response = error_page(title, message, error.status_code)
+    if error.headers:  # e.g. Retry-After
+        response.headers.update(error.headers)
+    return response
+
+
 def page_exception_handlers() -> dict[Any, Any]:
-    handlers: dict[Any, Any] = {SignInRequired: _sign_in_again, WrongRole: _wrong_role}
+    handlers: dict[Any, Any] = {
+        SignInRequired: _sign_in_again,
+        WrongRole: _wrong_role,
+        HTTPException: _http_page,
+    }
     for kind in _DOMAIN_PAGES:
         handlers[kind] = _domain_page
     return handlers

@@ -154,5 +154,49 @@ def test_language_follows_the_browser_and_the_switch(live_server: LiveServer, br
         assert page.get_by_role("heading", name="Sign in").is_visible()
         page.get_by_role("button", name="हिन्दी").click()
         assert page.locator("html").get_attribute("lang") == "hi"
+        page.goto(f"{base}/signup")
+        page.locator("#email").fill("records-5@example.org")
+        page.locator("#password").fill(PASSWORD)
+        page.get_by_role("button", name="खाता बनाएँ").click()
+        page.get_by_role("heading", name="मेरे रिकॉर्ड").wait_for()
+        page.goto(f"{base}/records/new/contact.phone")
+        page.locator("#f-number").fill("98765 43210")
+        page.get_by_role("button", name="सहेजें").click()
+        assert page.get_by_role("status").inner_text() == "रिकॉर्ड जोड़ दिया गया।"
+        page.goto(f"{base}/")
+        check_accessibility(page, "records in Hindi")
+        screenshot(page, "records-hindi-phone", phone=True)
     finally:
         context.close()
+
+
+def test_keyboard_alone_is_enough(live_server: LiveServer, page: Any) -> None:
+    """Skip link first, then Tab and Enter through adding a record: no pointer needed."""
+    base = live_server.base
+    sign_up(page, base, "records-6@example.org")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    def tab_to(name: str) -> None:
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.textContent.trim()") == name:
+                return
+        raise AssertionError(f"Tab never reached {name!r}")
+
+    tab_to("Add a record")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/records/new")
+    tab_to("Phone numbers")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/records/new/contact.phone")
+    page.keyboard.press("Tab")  # the skip link again
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "f-number":
+            break
+    page.keyboard.type("9876543210")
+    page.keyboard.press("Enter")  # submits the form with its first button, Save
+    assert page.get_by_role("status").inner_text() == "The record was added."
