@@ -98,6 +98,7 @@ def receipt_verify(files: tuple[IO[str], ...], jwks_source: str | None) -> None:
             verified = verify_receipt(tokens[0], jwks)
             result: dict[str, Any] = {
                 "valid": True,
+                "issuer": verified.receipt.iss,
                 "kid": verified.header.get("kid"),
                 "receipt_id": verified.receipt.jti,
                 "grant_id": verified.receipt.grant.id,
