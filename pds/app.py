@@ -116,6 +116,7 @@ def build_services(settings: Settings) -> Services:
         db, keys, people, records, audit=audit.trail, shred_on_erasure=settings.shred_on_erasure
     )
     consent = build_consent(settings, db, keys, account)
+    audit.attach(consent.grants, consent.oauth)
     receipts = build_receipts(settings, db, keys, consent.grants, account)
     services = Services(settings, db, keys, people, records, account, consent, audit, receipts)
     services.metric_sources.append(receipt_metrics)

@@ -14,6 +14,7 @@ from authlib.oauth2.rfc7591 import (
 )
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
+from consent.oauth.events import TokenEvent, TokenEventKind
 from consent.oauth.models import (
     CONFIDENTIAL_AUTH_METHODS,
     PUBLIC_AUTH_METHOD,
@@ -58,6 +59,14 @@ class TokenRevocation(RevocationEndpoint):  # type: ignore[misc]
                 revoke_family(conn, token.family_id, now)
             else:
                 revoke_token(conn, token.id, now)
+            event = TokenEvent(
+                TokenEventKind.REVOKED,
+                token.person_id,
+                token.client_id,
+                token.grant_id,
+                token.scope,
+            )
+            self.server.token_event(conn, event)
 
 
 class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]

@@ -21,6 +21,7 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 
+from consent.oauth.events import TokenEvent, TokenEventKind
 from consent.oauth.models import OAuthClient, StoredCode, StoredToken, find_code, find_token
 from consent.oauth.purpose import RequestedPurpose, requested_purpose
 from consent.scopes import ScopeSet
@@ -150,9 +151,12 @@ class AuthorizationCodeFlow(AuthorizationCodeGrant):  # type: ignore[misc]
                     raise InvalidGrantError("The consent behind this code has ended.")
                 token["scope"] = str(scopes)
                 save_tokens(conn, server.new_tokens(token, code, scopes, now))
+                server.token_event(conn, _event(TokenEventKind.ISSUED, code, str(scopes)))
         if not won:
             with server.db.write() as conn:
                 revoke_family(conn, code.id, now)
+                refused = _event(TokenEventKind.ISSUED, code, code.scope, refused="code_reused")
+                server.token_event(conn, refused)
             raise InvalidGrantError("The authorization code was already used.")
         if code.authorization_details:
             token["authorization_details"] = server.decoded_details(code.authorization_details)
@@ -173,6 +177,8 @@ class RefreshTokenFlow(RefreshTokenGrant):  # type: ignore[misc]
         if token.rotated:
             # RFC 9700 §4.14.2: a rotated refresh token used again means one copy was stolen.
             with server.db.write() as conn:
+                refused = _event(TokenEventKind.REFRESHED, token, token.scope, refused="reused")
+                server.token_event(conn, refused)
                 server.grants.revoke_as_service(conn, token.grant_id)
             return None
         if token.is_revoked():
@@ -204,10 +210,19 @@ class RefreshTokenFlow(RefreshTokenGrant):  # type: ignore[misc]
                         access_expires_at=now + server.access_token_ttl,
                     ),
                 )
+                server.token_event(conn, _event(TokenEventKind.REFRESHED, old, token["scope"]))
         if not won:  # a concurrent refresh with the same token: a replay
             with server.db.write() as conn:
+                refused = _event(TokenEventKind.REFRESHED, old, old.scope, refused="replayed")
+                server.token_event(conn, refused)
                 server.grants.revoke_as_service(conn, old.grant_id)
             raise InvalidGrantError()
 
     def revoke_old_credential(self, refresh_token: StoredToken) -> None:
         """Nothing to do: `save_token` retired it atomically."""
+
+
+def _event(
+    kind: TokenEventKind, source: StoredCode | StoredToken, scope: str, refused: str | None = None
+) -> TokenEvent:
+    return TokenEvent(kind, source.person_id, source.client_id, source.grant_id, scope, refused)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 from consent.grant_service import GrantService
 from consent.grants import GrantState, grants
 from consent.oauth.endpoints import ClientRegistration, TokenIntrospection, TokenRevocation
+from consent.oauth.events import TokenEvent, TokenHook
 from consent.oauth.flows import AuthorizationCodeFlow, RefreshTokenFlow, S256CodeChallenge
 from consent.oauth.models import (
     CONFIDENTIAL_AUTH_METHODS,
@@ -80,6 +81,8 @@ class ConsentAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.pseudonym_key = pseudonym_key
         self.clock = clock
         self.code_ttl = CODE_TTL
+        # In-transaction hooks for every token issued, rotated or revoked (the audit log).
+        self.token_hooks: list[TokenHook] = []
         self.access_token_ttl = ACCESS_TOKEN_TTL
         expires_in = int(ACCESS_TOKEN_TTL.total_seconds())
         self.register_token_generator(
@@ -144,6 +147,11 @@ class ConsentAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def subject_for(self, person_id: str, organisation_id: str) -> str:
         """A pairwise pseudonym: organisations cannot link a person across each other."""
         return pseudonym(self.pseudonym_key, person_id, f"org:{organisation_id}")
+
+    def token_event(self, conn: Connection, event: TokenEvent) -> None:
+        """Run the token hooks inside the transaction that changed the tokens."""
+        for hook in self.token_hooks:
+            hook(conn, event)
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Authlib's notifications; the audit log attaches here in a later step."""

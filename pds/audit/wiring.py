@@ -12,6 +12,9 @@ from litestar import Litestar
 
 from consent.audit.checkpoints import CheckpointSigner
 from consent.audit.log import AuditLog
+from consent.grant_service import GrantService
+from consent.oauth.server import ConsentAuthorizationServer
+from pds.audit.consent_hooks import ConsentAudit
 from pds.audit.scheduler import AuditScheduler
 from pds.audit.service import AuditorService
 from pds.audit.trail import AuditTrail
@@ -26,6 +29,12 @@ class AuditServices:
     trail: AuditTrail
     auditor: AuditorService
     scheduler: AuditScheduler
+    consent: ConsentAudit
+
+    def attach(self, grants: GrantService, oauth: ConsentAuthorizationServer) -> None:
+        """Audit every grant change and token event, in the transaction that makes it."""
+        grants.hooks.append(self.consent.grant_changed)
+        oauth.token_hooks.append(self.consent.token_changed)
 
 
 def log_origin(public_url: str) -> str:
@@ -60,7 +69,7 @@ def build_audit(settings: Settings, db: Database, keys: KeyStore) -> AuditServic
         auditor.prune if retention is not None else None,
         interval=interval,
     )
-    return AuditServices(trail, auditor, scheduler)
+    return AuditServices(trail, auditor, scheduler, ConsentAudit(trail))
 
 
 def audit_lifespan(audit: AuditServices) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:

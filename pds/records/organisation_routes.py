@@ -19,13 +19,12 @@ from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from consent.access import AccessChecker, AccessContext, InvalidAccessToken
-from consent.audit.log import ActorType
-from consent.scopes import Action
+from pds.audit.consent_hooks import organisation, token_refused
 from pds.audit.trail import Accessor
 from pds.records.catalogue import get_record_type
 from pds.records.idempotency import IdempotencyKey, IdempotentRequest
 from pds.records.schemas import RecordCreate, RecordList, RecordOut, RecordUpdate
-from pds.records.service import RecordNotFound, RecordService, RecordView
+from pds.records.service import RecordService, RecordView
 
 RecordId = Annotated[str, FromPath, Parameter(max_length=64, description="record id")]
 
@@ -41,10 +40,23 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip()
 
 
+_ACTIONS = {"GET": "record.list", "POST": "record.create", "PUT": "record.update"}
+
+
 def provide_access(
-    request: Request[Any, Any, Any], access_checker: NamedDependency[AccessChecker]
+    request: Request[Any, Any, Any],
+    access_checker: NamedDependency[AccessChecker],
+    records: NamedDependency[RecordService],
 ) -> AccessContext:
-    return access_checker.authenticate(bearer_token(request))
+    token = bearer_token(request)
+    try:
+        return access_checker.authenticate(token)
+    except InvalidAccessToken:
+        # A refused token the service issued concerns a person: that refusal is an entry.
+        record_id = request.path_params.get("record_id")
+        action = "record.read" if record_id and request.method == "GET" else None
+        token_refused(records.audit, token, action or _ACTIONS[request.method], record_id)
+        raise
 
 
 def _out(view: RecordView) -> RecordOut:
@@ -58,17 +70,13 @@ def read_record(
 
     def authorise(conn: Connection) -> tuple[str, Accessor]:
         access = checker.authenticate_in(conn, token)
-        by = Accessor(
-            ActorType.ORGANISATION,
-            organisation_id=access.organisation_id,
-            client_id=access.client_id,
-            grant_id=access.grant_id,
-            purpose=access.purpose,
-            may=access.allows,
-        )
-        return access.person_id, by
+        return access.person_id, organisation(access)
 
-    view = records.get_authorised(authorise, record_id)
+    try:
+        view = records.get_authorised(authorise, record_id)
+    except InvalidAccessToken:
+        token_refused(records.audit, token, "record.read", record_id)
+        raise
     # Built from stored, validated data: no second validation (nor asdict's deep copy) here.
     return RecordOut.model_construct(
         id=view.id,
@@ -97,11 +105,7 @@ class OrganisationRecordsController(Controller):
     ) -> RecordList:
         if type is not None:
             get_record_type(type)
-        readable = access.readable_types()
-        wanted = sorted(readable if type is None else readable & {type})
-        views = [
-            v for name in wanted for v in records.list_records(access.person_id, type_name=name)
-        ]
+        views = records.list_records(access.person_id, type_name=type, by=organisation(access))
         return RecordList(items=[_out(view) for view in views])
 
     @get("/{record_id:str}", summary="One record, if this token may read its type")
@@ -130,7 +134,7 @@ class OrganisationRecordsController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> RecordOut:
         get_record_type(data.type)
-        access.require(data.type, Action.WRITE)
+        by = organisation(access)
         idempotency = None
         if idempotency_key is not None:
             scope = f"client:{access.client_id}:{access.person_id}"
@@ -138,7 +142,7 @@ class OrganisationRecordsController(Controller):
                 scope, idempotency_key, data.type, data.value
             )
         return _out(
-            records.create(access.person_id, data.type, data.value, idempotency=idempotency)
+            records.create(access.person_id, data.type, data.value, by=by, idempotency=idempotency)
         )
 
     @put(
@@ -153,11 +157,13 @@ class OrganisationRecordsController(Controller):
         access: NamedDependency[AccessContext],
         records: NamedDependency[RecordService],
     ) -> RecordOut:
-        current = records.get(access.person_id, record_id)
-        if not any(access.allows(current.type, action) for action in Action):
-            raise RecordNotFound(record_id)  # a type it may not touch at all: as if absent
-        access.require(current.type, Action.WRITE)
+        # A type it may not touch at all is as absent as a missing record; a readable one it
+        # may not write is insufficient_scope (both decided, and audited, by the service).
         view = records.update(
-            access.person_id, record_id, data.value, expected_version=data.expected_version
+            access.person_id,
+            record_id,
+            data.value,
+            expected_version=data.expected_version,
+            by=organisation(access),
         )
         return _out(view)

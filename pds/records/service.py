@@ -212,7 +212,16 @@ class RecordService:
         ):
             data_key = load_data_key(conn, self.keys, person_id)
             if type_name is not None and not by.allows(type_name, Action.READ):
-                self._log(conn, "record.list", person_id, data_key, by, [type_name], [])
+                # Answered like a type with no records, but recorded as what it was.
+                refused = self.audit.event(
+                    conn,
+                    "record.list",
+                    person_id,
+                    data_key=data_key,
+                    by=by,
+                    record_types=(type_name,),
+                )
+                self.audit.append(conn, refused.denied("insufficient_scope"))
                 return []
             views = [
                 view
@@ -250,7 +259,7 @@ class RecordService:
                 conn, "record.read", who["person_id"], by=who["by"], record_ids=(record_id,)
             )
 
-        with self.audit.denials(about, _DENIALS), self.db.write() as conn:
+        def read(conn: Connection) -> RecordView:
             person_id, by = authorise(conn)
             who.update(person_id=person_id, by=by)
             row = _CURRENT.first(conn, record_id=record_id, person_id=person_id)
@@ -264,9 +273,13 @@ class RecordService:
             data_key = self.keys.unwrap(WrappedKey(kek_id, bytes(wrapped)), person_id)
             value = open_value(data_key, person_id, record_id, version, type_name, ciphertext)
             self._log(conn, "record.read", person_id, data_key, by, [type_name], [record_id])
-        return RecordView(
-            record_id, type_name, version, value, from_micros(created), from_micros(updated)
-        )
+            return RecordView(
+                record_id, type_name, version, value, from_micros(created), from_micros(updated)
+            )
+
+        # Group commit on PostgreSQL: concurrent fetches share one durable commit.
+        with self.audit.denials(about, _DENIALS):
+            return self.db.write_grouped(read)
 
     def update(
         self,

@@ -1,0 +1,116 @@
+"""Audit entries for consent: grants given, changed and ended; tokens issued, refreshed, revoked;
+organisations refused at the records API. Each runs in the transaction of what it records."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from consent.access import AccessContext
+from consent.audit.log import ActorType, AuditEvent
+from consent.audit.refusals import explain_refusal
+from consent.grants import Actor, GrantEvent
+from consent.oauth.events import TokenEvent
+from consent.organisations import oauth_clients
+from consent.scopes import ScopeSet
+from consent.storage import utcnow
+from pds.audit.trail import Accessor, AuditTrail
+
+_ACTORS = {
+    Actor.PERSON: ActorType.PERSON,
+    Actor.ORGANISATION: ActorType.ORGANISATION,
+    Actor.SERVICE: ActorType.SYSTEM,
+}
+
+
+def _types(scope: str | ScopeSet) -> tuple[str, ...]:
+    scopes = ScopeSet.parse(scope) if isinstance(scope, str) else scope
+    return tuple(sorted({s.record_type for s in scopes}))
+
+
+class ConsentAudit:
+    """The hooks `pds` hands to consent's grant service, OAuth server and records API."""
+
+    def __init__(self, trail: AuditTrail) -> None:
+        self.trail = trail
+
+    def grant_changed(self, conn: Connection, event: GrantEvent) -> None:
+        grant = event.grant
+        subject = self.trail.pseudonym(conn, grant.person_id)
+        actor = _ACTORS[event.actor]
+        actor_id = {
+            ActorType.PERSON: subject,
+            ActorType.ORGANISATION: grant.client_id,
+        }.get(actor, "pds")
+        self.trail.append(
+            conn,
+            AuditEvent(
+                f"grant.{event.kind.value}",
+                actor,
+                actor_id=actor_id,
+                subject=subject,
+                organisation_id=grant.organisation_id,
+                client_id=grant.client_id,
+                record_types=_types(grant.scopes),
+                grant_id=grant.id,
+                purpose=grant.purpose,
+            ),
+        )
+
+    def token_changed(self, conn: Connection, event: TokenEvent) -> None:
+        organisation_id = conn.execute(
+            select(oauth_clients.c.organisation_id).where(
+                oauth_clients.c.client_id == event.client_id
+            )
+        ).scalar_one_or_none()
+        entry = AuditEvent(
+            f"token.{event.kind.value}",
+            ActorType.ORGANISATION,
+            actor_id=event.client_id,
+            subject=self.trail.pseudonym(conn, event.person_id),
+            organisation_id=organisation_id,
+            client_id=event.client_id,
+            record_types=_types(event.scope),
+            grant_id=event.grant_id,
+        )
+        self.trail.append(conn, entry if event.refused is None else entry.denied(event.refused))
+
+
+def organisation(access: AccessContext) -> Accessor:
+    """The organisation behind a valid token, as the records service sees it."""
+    return Accessor(
+        ActorType.ORGANISATION,
+        organisation_id=access.organisation_id,
+        client_id=access.client_id,
+        grant_id=access.grant_id,
+        purpose=access.purpose,
+        may=access.allows,
+    )
+
+
+def token_refused(trail: AuditTrail, token: str | None, action: str, record_id: str | None) -> None:
+    """A bearer token refused at the records API: audited when it names a person.
+
+    An unknown token names nobody (and writing one entry per junk request would let anyone
+    fill the log), so only tokens the service issued — revoked, expired, of an ended grant —
+    leave an entry the person can see. Runs on the refusal path only, in its own transaction.
+    """
+    if not token:
+        return
+    with trail.db.write() as conn:
+        refusal = explain_refusal(conn, token, utcnow())
+        if refusal is None:
+            return
+        event = trail.event(
+            conn,
+            action,
+            refusal.person_id,
+            by=Accessor(
+                ActorType.ORGANISATION,
+                organisation_id=refusal.organisation_id,
+                client_id=refusal.client_id,
+                grant_id=refusal.grant_id,
+                purpose=refusal.purpose,
+            ),
+            record_ids=() if record_id is None else (record_id,),
+        )
+        trail.append(conn, event.denied(refusal.reason))
