@@ -10,8 +10,16 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
+from sqlalchemy import Connection
 
-from consent.audit.queries import AuditEntry, EntryFilter, Page, list_entries
+from consent.audit.queries import (
+    MAX_PAGE_SIZE,
+    AuditEntry,
+    EntryFilter,
+    Page,
+    encode_cursor,
+    list_entries,
+)
 from consent.grant_service import GrantService
 from pds.audit.service import AuditorService
 from pds.people.service import Principal
@@ -21,6 +29,8 @@ from pds.web.pages.common import page, purpose_words
 
 Person = NamedDependency[Principal]
 PAGE_SIZE = 30
+SCAN_BATCHES = 5
+ANY_ORGANISATION = "any"  # the "Who" filter's choice for every organisation, not the person
 
 ACTION_WORDS: Mapping[str, str] = {
     "record.list": N_("looked at your records"),
@@ -71,6 +81,31 @@ def describe(entry: AuditEntry, _: Translator) -> dict[str, Any]:
     }
 
 
+def _page(
+    conn: Connection, where: EntryFilter, cursor: str | None, *, organisations_only: bool
+) -> Page:
+    """A page of entries; with `organisations_only`, only what organisations did.
+
+    The log has no actor filter, so the person's own entries are skipped here, reading at most
+    SCAN_BATCHES batches: a page may then come back short, with a cursor to read on.
+    """
+    if not organisations_only:
+        return list_entries(conn, where, cursor=cursor, limit=PAGE_SIZE)
+    kept: list[AuditEntry] = []
+    for _batch in range(SCAN_BATCHES):
+        batch = list_entries(conn, where, cursor=cursor, limit=MAX_PAGE_SIZE)
+        for entry in batch.items:
+            if entry.actor_type == "organisation":
+                kept.append(entry)
+            if len(kept) == PAGE_SIZE:
+                more = entry is not batch.items[-1] or batch.next_cursor is not None
+                return Page(kept, encode_cursor(entry.seq) if more else None)
+        cursor = batch.next_cursor
+        if cursor is None:
+            break
+    return Page(kept, cursor)
+
+
 @get("/activity", sync_to_thread=True)
 def activity_page(
     request: Request[Any, Any, Any],
@@ -89,15 +124,17 @@ def activity_page(
         },
         key=lambda item: item[1],
     )
-    chosen = organisation if organisation in {o for o, _name in organisations} else None
+    known = {o for o, _name in organisations}
+    chosen = organisation if organisation in known or organisation == ANY_ORGANISATION else None
     # The person's own entries only: the subject is their pseudonym, derived from their key.
     with auditor.db.read() as conn:
         subject = auditor.trail.pseudonym(conn, person.person_id)
         if subject is None:  # no key, no pseudonym: nothing is theirs (never an unfiltered list)
             found = Page([], None)
         else:
-            where = EntryFilter(subject=subject, outcome=outcome, organisation_id=chosen)
-            found = list_entries(conn, where, cursor=cursor, limit=PAGE_SIZE)
+            one = None if chosen == ANY_ORGANISATION else chosen
+            where = EntryFilter(subject=subject, outcome=outcome, organisation_id=one)
+            found = _page(conn, where, cursor, organisations_only=chosen == ANY_ORGANISATION)
     return page(
         "activity.html",
         section="activity",
