@@ -8,13 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from consent.grants import GrantState, expire_due
+from consent.grant_service import InvalidDuration
+from consent.grants import GrantNotActive, GrantState, WideningRefused, expire_due
 from consent.receipt_chain import BrokenChain, replay_chain
 from consent.scopes import ScopeSet
 from consent.storage import utcnow
 from pds.app import Services
-from tests.receipt_support import approve_again, connect
+from tests.receipt_support import approve_again, connect, jwcrypto_verify, schema_validator
 
 PHONE, SHOTS, NAME = "contact.phone:read", "health.immunisations:read", "identity.name:read"
 
@@ -108,3 +111,61 @@ def test_concurrent_sweeps_expire_a_grant_once_with_one_receipt(services: Servic
     assert [g.id for g in first] == [connected.grant.id] and second == [[]]
     events = [r.event_type for r in services.receipts.receipts.chain(connected.grant.id)]
     assert events == ["given", "expired"]
+
+
+SCOPES = (PHONE, SHOTS, NAME, "contact.phone:write")
+_subsets = st.sets(st.sampled_from(SCOPES), min_size=1).map(lambda s: tuple(sorted(s)))
+_operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("approve"), _subsets, st.integers(1, 366)),
+        st.tuples(st.just("narrow"), _subsets, st.none()),
+        st.tuples(st.just("end sooner"), st.none(), st.integers(1, 5000)),
+        st.tuples(st.just("revoke"), st.none(), st.none()),
+        st.tuples(st.just("expire"), st.none(), st.none()),
+    ),
+    min_size=1,
+    max_size=7,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(operations=_operations)
+def test_any_history_gives_valid_receipts_whose_chains_replay_to_the_grants(
+    services: Services, operations: list[tuple[str, Any, Any]]
+) -> None:
+    grants = services.consent.grants
+    connected = connect(services, (PHONE,))
+    person = (connected.person_id, connected.email)
+    for name, scopes, number in operations:
+        current = grants.list_for_person(connected.person_id)[0]
+        try:
+            if name == "approve":
+                approve_again(services, connected, scopes, days=number)
+            elif name == "narrow":
+                grants.narrow(person[0], current.id, scopes=ScopeSet.of(*scopes))
+            elif name == "end sooner":
+                sooner = utcnow() + timedelta(hours=number)
+                grants.narrow(person[0], current.id, expires_at=sooner)
+            elif name == "revoke":
+                grants.revoke(person[0], current.id)
+            else:
+                with services.db.write() as conn:
+                    expire_due(conn, current.expires_at + timedelta(seconds=1), grants.hooks)
+        except (WideningRefused, GrantNotActive, InvalidDuration):
+            pass  # a change the person may not make: refused, and no receipt
+    validator, jwks = schema_validator(), services.receipts.receipts.jwks()
+    for grant in grants.list_for_person(connected.person_id):
+        chain = services.receipts.receipts.chain(grant.id)
+        for receipt in chain:
+            payload = jwcrypto_verify(receipt.jws, jwks)  # the payload exactly as signed
+            assert not [error.message for error in validator.iter_errors(payload)]
+        replayed = replay_chain([r.jws for r in chain], jwks)
+        assert (replayed.scopes, replayed.expires_at, replayed.state) == (
+            tuple(str(s) for s in grant.scopes),
+            grant.expires_at,
+            grant.state.value,
+        )
