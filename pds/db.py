@@ -20,6 +20,8 @@ import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from pds.group_commit import GroupCommit
+
 _WRITE_OPTION = "pds_write"
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -39,6 +41,7 @@ class Database:
                 url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20
             )
         self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
+        self._group = GroupCommit(self.write)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -56,6 +59,18 @@ class Database:
             conn.execution_options(**{_WRITE_OPTION: True})
             with conn.begin():
                 yield conn
+
+    def write_grouped(self, work: Callable[[Connection], T]) -> T:
+        """`work(conn)` in a write transaction that may be shared with concurrent callers.
+
+        PostgreSQL: group commit (see pds.group_commit), so concurrent audited actions share
+        one durable commit. SQLite: its own transaction (its writers are serialised anyway and
+        a commit costs no fsync with synchronous=NORMAL).
+        """
+        if self.is_sqlite:
+            with self.write() as conn:
+                return work(conn)
+        return self._group.run(work)
 
     def dispose(self) -> None:
         self.engine.dispose()
