@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from consent.access import InsufficientScope
 from consent.audit.log import AuditEvent
@@ -20,6 +21,7 @@ from pds.keystore import KeyStore
 from pds.people.datakeys import DataKeyMissing, load_data_key
 from pds.people.models import data_keys
 from pds.records.catalogue import CATALOGUE, get_record_type
+from pds.records.idempotency import IdempotentRequest, remember, replay
 from pds.records.models import record_versions, records
 from pds.records.storage import (
     current_versions,
@@ -138,7 +140,30 @@ class RecordService:
         self.audit.append(conn, event)
 
     def create(
-        self, person_id: str, type_name: str, value: object, *, by: Accessor = THE_PERSON
+        self,
+        person_id: str,
+        type_name: str,
+        value: object,
+        *,
+        by: Accessor = THE_PERSON,
+        idempotency: IdempotentRequest | None = None,
+    ) -> RecordView:
+        """Add a record; with `idempotency`, a repeated request returns the first response."""
+        try:
+            return self._create(person_id, type_name, value, by, idempotency)
+        except IntegrityError:
+            if idempotency is None:
+                raise
+            # A concurrent request with the same key committed first: answer from its entry.
+            return self._create(person_id, type_name, value, by, idempotency)
+
+    def _create(
+        self,
+        person_id: str,
+        type_name: str,
+        value: object,
+        by: Accessor,
+        idempotency: IdempotentRequest | None,
     ) -> RecordView:
         get_record_type(type_name)
         clean = validated(type_name, value)
@@ -150,6 +175,10 @@ class RecordService:
         ):
             if not by.allows(type_name, Action.WRITE):
                 raise InsufficientScope(Scope(type_name, Action.WRITE))
+            if idempotency is not None:
+                stored = replay(conn, idempotency, load_data_key(conn, self.keys, person_id))
+                if stored is not None:
+                    return RecordView.from_json(stored)  # no second record, no second entry
             held = conn.execute(
                 select(func.count()).select_from(records).where(records.c.person_id == person_id)
             ).scalar_one()
@@ -168,7 +197,10 @@ class RecordService:
             )
             insert_version(conn, data_key, person_id, record_id, 1, type_name, clean, now)
             self._log(conn, "record.create", person_id, data_key, by, [type_name], [record_id])
-        return RecordView(record_id, type_name, 1, clean, now, now)
+            view = RecordView(record_id, type_name, 1, clean, now, now)
+            if idempotency is not None:
+                remember(conn, idempotency, person_id, data_key, view.to_json())
+        return view
 
     def list_records(
         self, person_id: str, *, type_name: str | None = None, by: Accessor = THE_PERSON
@@ -180,7 +212,16 @@ class RecordService:
         ):
             data_key = load_data_key(conn, self.keys, person_id)
             if type_name is not None and not by.allows(type_name, Action.READ):
-                self._log(conn, "record.list", person_id, data_key, by, [type_name], [])
+                # Answered like a type with no records, but recorded as what it was.
+                refused = self.audit.event(
+                    conn,
+                    "record.list",
+                    person_id,
+                    data_key=data_key,
+                    by=by,
+                    record_types=(type_name,),
+                )
+                self.audit.append(conn, refused.denied("insufficient_scope"))
                 return []
             views = [
                 view
