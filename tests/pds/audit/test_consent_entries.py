@@ -1,0 +1,100 @@
+"""Grants, tokens and organisations' record access are entries, allowed and denied — and the
+person sees them, with the organisation named, in their activity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pds.app import Services
+from tests.conftest import sign_up
+from tests.oauth_support import (
+    IMMUNISATION,
+    PHONE,
+    bearer,
+    grant_and_token,
+    obtain_tokens,
+    refresh,
+    register,
+)
+from tests.pds.audit.support import log_rows
+
+
+def _story(services: Services, since: int) -> list[tuple[str, str, str | None]]:
+    return [
+        (row["action"], row["outcome"], row["reason"])
+        for row in log_rows(services)
+        if row["seq"] > since
+    ]
+
+
+def test_oauth_flow_grant_tokens_and_fetches(client: Any, services: Services) -> None:
+    person_id = sign_up(client)
+    phone = client.post("/api/v1/me/records", json=PHONE).json()
+    shot = client.post("/api/v1/me/records", json=IMMUNISATION).json()
+    ngo = register(services)
+    start = len(log_rows(services))
+    tokens = obtain_tokens(client, ngo, "contact.phone:read")
+    headers = bearer(tokens["access_token"])
+    assert client.get(f"/api/v1/records/{phone['id']}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/records/{shot['id']}", headers=headers).status_code == 404
+    assert client.get("/api/v1/records", headers=headers).status_code == 200
+    write = {"type": "contact.phone", "value": {"number": "+919800000000"}}
+    assert client.post("/api/v1/records", json=write, headers=headers).status_code == 403
+    rotated = refresh(client, ngo, tokens["refresh_token"]).json()
+    assert refresh(client, ngo, tokens["refresh_token"]).status_code == 400  # reuse: theft
+    after = bearer(rotated["access_token"])
+    assert client.get(f"/api/v1/records/{phone['id']}", headers=after).status_code == 401
+    assert _story(services, start) == [
+        ("grant.created", "allowed", None),
+        ("token.issued", "allowed", None),
+        ("record.read", "allowed", None),
+        ("record.read", "denied", "insufficient_scope"),
+        ("record.list", "allowed", None),
+        ("record.create", "denied", "insufficient_scope"),
+        ("token.refreshed", "allowed", None),
+        ("token.refreshed", "denied", "reused"),
+        ("grant.revoked", "allowed", None),
+        ("record.read", "denied", "grant_revoked"),
+    ]
+    rows = [row for row in log_rows(services) if row["seq"] > start]
+    read = rows[2]
+    assert read["actor_type"] == "organisation" and read["actor_id"] == ngo.client_id
+    assert read["organisation_id"] == ngo.organisation_id and read["purpose"]
+    assert read["grant_id"] == rows[0]["grant_id"] and read["record_ids"] == [phone["id"]]
+    assert rows[8]["actor_type"] == "system"  # the service ended the grant, not the person
+    with services.db.read() as conn:
+        me = services.audit.trail.pseudonym(conn, person_id)
+    assert {row["subject"] for row in rows} == {me}
+
+
+def test_person_revokes_and_the_organisation_is_refused(client: Any, services: Services) -> None:
+    person_id = sign_up(client)
+    phone = client.post("/api/v1/me/records", json=PHONE).json()
+    ngo = register(services, name="Village Health Trust")
+    token, grant_id = grant_and_token(services, person_id, ngo, "contact.phone:read")
+    start = len(log_rows(services))
+    assert client.delete(f"/api/v1/me/grants/{grant_id}").status_code in (200, 204)
+    assert client.get(f"/api/v1/records/{phone['id']}", headers=bearer(token)).status_code == 401
+    assert client.get("/api/v1/records", headers=bearer(token)).status_code == 401
+    junk = bearer("not-a-token-we-issued-" + "x" * 20)
+    assert client.get("/api/v1/records", headers=junk).status_code == 401
+    assert _story(services, start) == [
+        ("grant.revoked", "allowed", None),
+        ("record.read", "denied", "grant_revoked"),
+        ("record.list", "denied", "grant_revoked"),
+    ]
+    activity = client.get("/api/v1/me/activity").json()["items"]
+    refused = activity[0]
+    assert refused["actor"]["label"] == "Village Health Trust"
+    assert refused["outcome"] == "denied" and refused["reason"] == "grant_revoked"
+    assert refused["grant_id"] == grant_id
+    assert activity[2]["action"] == "grant.revoked" and activity[2]["actor"]["label"] == "You"
+
+
+def test_token_revocation_endpoint_is_audited(client: Any, services: Services) -> None:
+    sign_up(client)
+    ngo = register(services)
+    tokens = obtain_tokens(client, ngo, "contact.phone:read")
+    response = client.post("/oauth/revoke", data={"token": tokens["access_token"]}, auth=ngo.auth)
+    assert response.status_code == 200
+    assert log_rows(services)[-1]["action"] == "token.revoked"
