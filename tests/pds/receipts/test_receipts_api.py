@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from litestar.testing import TestClient
+from sqlalchemy import select, update
 
+from consent.receipt_tables import consent_receipts
 from pds.app import Services, build_services, create_app
 from tests.conftest import PASSWORD, TEST_ORIGIN, make_settings, sign_up
 from tests.oauth_support import Registered, obtain_tokens, register
@@ -229,3 +231,20 @@ def test_metrics_show_receipts_and_the_outbox(tmp_path: Path, database_url: str)
     assert "pds_consent_receipts 2.0" in text
     assert "pds_notice_outbox_depth 1.0" in text
     assert "pds_notice_delivery_failures 0.0" in text
+
+
+def test_a_tampered_stored_receipt_is_refused_not_served(client: Any, services: Services) -> None:
+    _connected_person(client, services)
+    receipt_id = client.get("/api/v1/me/receipts").json()["items"][0]["id"]
+    with services.db.write() as conn:
+        jws = conn.execute(
+            select(consent_receipts.c.jws).where(consent_receipts.c.id == receipt_id)
+        ).scalar_one()
+        forged = jws.replace(".eyJ", ".eyK", 1)
+        conn.execute(
+            update(consent_receipts).where(consent_receipts.c.id == receipt_id).values(jws=forged)
+        )
+    body = _problem(client.get(f"/api/v1/me/receipts/{receipt_id}"), 409)
+    assert body["receipt_id"] == receipt_id
+    odd_accept = client.get(f"/api/v1/me/receipts/{receipt_id}", headers={"Accept": ";;, q=x"})
+    assert odd_accept.status_code < 500
