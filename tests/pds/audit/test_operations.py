@@ -1,0 +1,118 @@
+"""Operating the log: the checkpoint clock, `pds audit` commands, settings."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from consent.storage import utcnow
+from pds.app import Services
+from pds.audit.scheduler import AuditScheduler
+from pds.audit.service import AuditorService
+from pds.cli import main
+from pds.settings import Settings, load_settings
+from tests.conftest import sign_up
+
+
+def test_a_checkpoint_at_least_every_t_seconds(client: Any, services: Services) -> None:
+    now = [utcnow()]
+    auditor = AuditorService(
+        services.audit.trail, checkpoint_every_seconds=60, retention=None, clock=lambda: now[0]
+    )
+    assert auditor.checkpoint_if_due() is None  # an empty log needs no checkpoint
+    sign_up(client)
+    first = auditor.checkpoint_if_due()
+    assert first is not None and first.tree_size == 1  # never signed before: due at once
+    client.get("/api/v1/me/records")
+    assert auditor.checkpoint_if_due() is None  # unsigned entries, but T has not passed
+    now[0] += timedelta(seconds=61)
+    second = auditor.checkpoint_if_due()
+    assert second is not None and second.tree_size == 2
+    now[0] += timedelta(seconds=600)
+    assert auditor.checkpoint_if_due() is None  # nothing new: no new checkpoint
+
+
+def test_the_scheduler_runs_its_jobs_until_stopped() -> None:
+    ticks = threading.Event()
+    calls: list[str] = []
+
+    def checkpoint() -> None:
+        calls.append("checkpoint")
+        if len(calls) >= 3:
+            ticks.set()
+
+    def failing_prune() -> int:
+        raise RuntimeError("database away for a moment")
+
+    scheduler = AuditScheduler(checkpoint, failing_prune, interval=0.01)
+    scheduler.start()
+    assert ticks.wait(5)  # a failing job does not end the thread
+    scheduler.stop()
+    assert AuditScheduler(checkpoint, None, interval=0)._thread is None
+
+
+def _cli(settings: Settings, *args: str, retention: str = "") -> Any:
+    env = {
+        "PDS_DATA_DIR": str(settings.data_dir),
+        "PDS_DATABASE_URL": settings.resolved_database_url,
+        "PDS_ENVIRONMENT": "test",
+        "PDS_PUBLIC_URL": settings.public_url,
+        "PDS_AUDIT_RETENTION_DAYS": retention,
+    }
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_cli_key_checkpoint_export_verify_prune(
+    client: Any, settings: Settings, tmp_path: Path
+) -> None:
+    sign_up(client)
+    key = _cli(settings, "audit", "key")
+    assert key.exit_code == 0 and key.output.startswith("testserver.local/audit+")
+    (tmp_path / "key").write_text(key.output)
+    saved = _cli(settings, "audit", "checkpoint")
+    assert saved.exit_code == 0 and saved.output.splitlines()[1] == "1"
+    (tmp_path / "saved").write_text(saved.output)
+    client.get("/api/v1/me/records")
+    export = _cli(settings, "audit", "export", str(tmp_path / "log.ndjson"))
+    assert export.exit_code == 0, export.output
+    verify = _cli(
+        settings,
+        "audit",
+        "verify",
+        str(tmp_path / "log.ndjson"),
+        "--key",
+        str(tmp_path / "key"),
+        "--checkpoint",
+        str(tmp_path / "saved"),
+        "--json",
+    )
+    assert verify.exit_code == 0, verify.output
+    report = json.loads(verify.output)
+    assert report["ok"] and report["entries"] == 2 and report["saved_checkpoint"].startswith("con")
+    unkeyed = _cli(settings, "audit", "verify", str(tmp_path / "log.ndjson"))
+    assert unkeyed.exit_code == 0 and "no --key given" in unkeyed.output
+    assert _cli(settings, "audit", "prune").exit_code != 0  # no retention configured
+    pruned = _cli(settings, "audit", "prune", retention="30")
+    assert pruned.exit_code == 0 and "pruned 0 entries" in pruned.output
+    (tmp_path / "junk").write_text("not an export\n")
+    junk = _cli(settings, "audit", "verify", str(tmp_path / "junk"))
+    assert junk.exit_code == 1 and "FAILED" in junk.output
+
+
+def test_settings_for_the_audit_log() -> None:
+    settings = load_settings(
+        {
+            "PDS_AUDIT_CHECKPOINT_EVERY_ENTRIES": "500",
+            "PDS_AUDIT_CHECKPOINT_EVERY_SECONDS": "30",
+            "PDS_AUDIT_RETENTION_DAYS": "",
+        }
+    )
+    assert settings.audit_checkpoint_every_entries == 500
+    assert settings.audit_checkpoint_every_seconds == 30
+    assert settings.audit_retention_days is None
+    assert load_settings({"PDS_AUDIT_RETENTION_DAYS": "365"}).audit_retention_days == 365
