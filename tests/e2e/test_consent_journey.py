@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,16 @@ import pytest
 from jwcrypto import jwk, jws
 from requests_oauthlib import OAuth2Session
 
+from pds.people.service import Role
 from tests.e2e.conftest import (
+    DESKTOP,
+    PDS,
     LiveServer,
     add_record,
     check_accessibility,
     free_port,
     screenshot,
+    sign_in,
     sign_up,
 )
 
@@ -51,15 +56,19 @@ def _grant_access(page: Any, base: str, ngo: OAuth2Session, callbacks: list[str]
     return metadata, callbacks[-1]
 
 
-def test_consent_fetch_see_narrow_revoke_and_verify_receipt(
-    live_server: LiveServer, page: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_consent_fetch_see_narrow_revoke_and_verify_receipt_then_audit(
+    live_server: LiveServer,
+    browser: Any,
+    page: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the NGO's redirect is on loopback
     # The person may approve less than was asked; oauthlib only accepts that when told to.
     monkeypatch.setenv("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
     base = live_server.base
     redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
-    _organisation_id, client_id, secret = live_server.register_ngo(NGO, redirect_uri, ASKED)
+    organisation_id, client_id, secret = live_server.register_ngo(NGO, redirect_uri, ASKED)
 
     sign_up(page, base, "journey@example.org")
     add_record(page, base, "identity.name", {"Given name": "Asha", "Family name": "Devi"})
@@ -86,6 +95,17 @@ def test_consent_fetch_see_narrow_revoke_and_verify_receipt(
     fetched = ngo.get(f"{base}/api/v1/records", timeout=10)
     assert fetched.status_code == 200
     assert {r["type"] for r in fetched.json()["items"]} == {"identity.name", "contact.phone"}
+
+    # The person sees the access in Activity, and can narrow the list to that organisation.
+    page.goto(f"{base}/activity")
+    read = page.get_by_text(re.compile(f"^{NGO} looked at your records: (Name|Phone numbers)"))
+    assert read.count() >= 1
+    assert page.get_by_text(f"You gave {NGO} access to").count() == 1
+    page.get_by_label("Who").select_option(label=NGO)
+    page.get_by_role("button", name="Show").click()
+    assert read.count() >= 1 and page.get_by_text("You created the account").count() == 0
+    check_accessibility(page, "activity")
+    screenshot(page, "activity")
 
     # The person sees who can see what, on the records and in Connections.
     page.goto(f"{base}/")
@@ -120,7 +140,15 @@ def test_consent_fetch_see_narrow_revoke_and_verify_receipt(
     assert ngo.get(f"{base}/api/v1/records", timeout=10).status_code == 401
     assert page.get_by_role("heading", name="Ended connections").is_visible()
 
+    # The refused fetch is in Activity too, with the reason.
+    page.goto(f"{base}/activity?outcome=denied")
+    refused = page.get_by_role("listitem").filter(has_text=f"{NGO} looked at your records")
+    assert "Refused" in refused.first.inner_text()
+    assert "you had taken the access back" in refused.first.inner_text()
+    screenshot(page, "activity-refused", phone=True)
+
     # The revocation receipt: listed first, readable, downloadable, and it verifies.
+    page.goto(f"{base}/connections")
     page.get_by_role("link", name="Receipts", exact=True).first.click()
     check_accessibility(page, "receipts")
     screenshot(page, "receipts")
@@ -139,3 +167,59 @@ def test_consent_fetch_see_narrow_revoke_and_verify_receipt(
     claims = json.loads(token_jws.payload)
     assert claims["consentRecord"]["event"]["eventState"] == "dpv:ConsentWithdrawn"
     assert claims["grant"]["state"] == "revoked"
+
+    _auditor_finds_and_proves(live_server, browser, organisation_id, tmp_path)
+
+
+def _auditor_finds_and_proves(
+    live_server: LiveServer, browser: Any, organisation_id: str, tmp_path: Path
+) -> None:
+    """An auditor finds the NGO's reads of the person's records and checks an entry's proof."""
+    base = live_server.base
+    live_server.create_user("auditor@example.org", Role.AUDITOR)
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    try:
+        sign_in(page, base, "auditor@example.org")
+        page.get_by_role("heading", name="Audit log").wait_for()
+        page.get_by_label("Organisation id").fill(organisation_id)
+        page.get_by_label("Action").fill("record.list")
+        page.get_by_role("button", name="Search").click()
+        found = page.get_by_role("link", name=re.compile(r"^Entry \d+: record.list"))
+        assert found.count() >= 2  # the read before and the read after sharing less
+        assert "entries match" in page.get_by_role("status").inner_text()
+        check_accessibility(page, "audit search")
+        screenshot(page, "audit-log")
+
+        found.last.click()
+        assert page.get_by_text(NGO).first.is_visible()
+        # Checkpoints are signed every second here; a brand-new entry waits for the next one.
+        for _attempt in range(20):
+            if page.get_by_text("Verified").count():
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        assert (
+            "entry's fields hash to its stored leaf hash" in page.get_by_role("main").inner_text()
+        )
+        assert page.get_by_role("status").inner_text().startswith("Verified")
+        check_accessibility(page, "audit entry")
+        screenshot(page, "audit-entry")
+
+        page.get_by_role("link", name="Checkpoint").click()
+        assert page.get_by_role("status").inner_text().startswith("Verified")
+        check_accessibility(page, "audit checkpoint")
+        key = page.locator("p", has_text="Verifier key").locator("code").inner_text()
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Export the whole log").click()
+        export = tmp_path / "audit.ndjson"
+        download.value.save_as(export)
+        (tmp_path / "key").write_text(key + "\n")
+        verified = subprocess.run(
+            [PDS, "audit", "verify", str(export), "--key", str(tmp_path / "key"), "--json"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert json.loads(verified.stdout)["ok"] is True
+    finally:
+        context.close()

@@ -4,7 +4,7 @@ refused attempts included — from the audit log, filterable by outcome and by o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
@@ -30,6 +30,7 @@ from pds.web.pages.common import page, purpose_words
 Person = NamedDependency[Principal]
 PAGE_SIZE = 30
 SCAN_BATCHES = 5
+OUTCOMES = ("allowed", "denied")
 ANY_ORGANISATION = "any"  # the "Who" filter's choice for every organisation, not the person
 
 ACTION_WORDS: Mapping[str, str] = {
@@ -45,6 +46,15 @@ ACTION_WORDS: Mapping[str, str] = {
     "account.password": N_("changed the password"),
     "account.export": N_("downloaded all the data"),
     "account.erase": N_("erased the account"),
+    "grant.created": N_("gave %(organisation)s access to"),
+    "grant.amended": N_("changed what %(organisation)s may use"),
+    "grant.narrowed": N_("reduced the access of %(organisation)s to"),
+    "grant.revoked": N_("took back the access of %(organisation)s"),
+    "grant.expired": N_("ended the access of %(organisation)s: the time ran out"),
+    "grant.erased": N_("ended the access of %(organisation)s: the account was erased"),
+    "token.issued": N_("received a key to use"),
+    "token.refreshed": N_("renewed its key to use"),
+    "token.revoked": N_("gave back its key to use"),
 }
 REASON_WORDS: Mapping[str, str] = {
     "insufficient_scope": N_("you did not allow this"),
@@ -53,6 +63,15 @@ REASON_WORDS: Mapping[str, str] = {
     "version_conflict": N_("the record had changed meanwhile"),
     "quota": N_("too many records"),
     "invalid_token": N_("access had ended or was not valid"),
+    "grant_revoked": N_("you had taken the access back"),
+    "grant_expired": N_("the access had ended: the time ran out"),
+    "grant_erased": N_("the account was erased"),
+    "token_revoked": N_("the key had been given back"),
+    "token_expired": N_("the key had expired"),
+    "token_invalid": N_("the key was not valid"),
+    "code_reused": N_("a one-time code was used twice"),
+    "reused": N_("an old key was tried again, so the access was ended to be safe"),
+    "replayed": N_("an old key was tried again, so the access was ended to be safe"),
 }
 ACTOR_WORDS: Mapping[str, str] = {
     "person": N_("You"),
@@ -70,10 +89,13 @@ def describe(entry: AuditEntry, _: Translator) -> dict[str, Any]:
         who = _(ACTOR_WORDS.get(entry.actor_type, entry.actor_type))
     known = CATALOGUE
     reason = entry.reason or ""
+    organisation = entry.organisation_name or _("an organisation")
     return {
         "entry": entry,
         "who": who,
-        "what": _(ACTION_WORDS[entry.action]) if entry.action in ACTION_WORDS else entry.action,
+        "what": _(ACTION_WORDS[entry.action], organisation=organisation)
+        if entry.action in ACTION_WORDS
+        else entry.action,
         "types": [_(known[t].label) if t in known else t for t in entry.record_types],
         "purpose": purpose_words(entry.purpose, _) if entry.purpose else None,
         "reason": _(REASON_WORDS[reason]) if reason in REASON_WORDS else entry.reason,
@@ -112,11 +134,13 @@ def activity_page(
     person: Person,
     auditor: NamedDependency[AuditorService],
     grants: NamedDependency[GrantService],
-    outcome: Annotated[Literal["allowed", "denied"] | None, QueryParameter()] = None,
+    # A form's "any" choice sends an empty value: anything but the two outcomes means any.
+    outcome: Annotated[str | None, QueryParameter(max_length=10)] = None,
     organisation: Annotated[str | None, QueryParameter(max_length=64)] = None,
     cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
 ) -> Template:
     _ = translator(request)
+    outcome = outcome if outcome in OUTCOMES else None
     organisations = sorted(
         {
             (g.organisation_id, g.organisation_name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
@@ -65,11 +65,13 @@ def search_page(
     grant: Text = None,
     action: Text = None,
     purpose: Text = None,
-    outcome: Annotated[Literal["allowed", "denied"] | None, QueryParameter()] = None,
+    # A form's "any" choice sends an empty value: anything but the two outcomes means any.
+    outcome: Annotated[str | None, QueryParameter(max_length=10)] = None,
     since: Annotated[str | None, QueryParameter(max_length=40)] = None,
     until: Annotated[str | None, QueryParameter(max_length=40)] = None,
     cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
 ) -> Template:
+    outcome = outcome if outcome in ("allowed", "denied") else None
     given = {
         "person": person_id, "organisation": organisation, "client": client, "grant": grant,
         "action": action, "purpose": purpose, "outcome": outcome, "since": since, "until": until,

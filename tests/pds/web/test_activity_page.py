@@ -31,6 +31,7 @@ def test_organisation_reads_are_shown_and_can_be_singled_out(
     assert "Sahayak Health Trust</strong> looked at a record" in only_ngos
     assert "You</strong>" not in only_ngos
     assert "Nothing matches" in client.get("/activity?outcome=denied&organisation=any").text
+    assert "Sahayak" in client.get("/activity?outcome=&organisation=").text  # the form's "any"
 
     # Another person sees none of it.
     stranger = new_client()
