@@ -84,6 +84,8 @@ def decode_cursor(cursor: str) -> int:
     number = text.removeprefix(_CURSOR_PREFIX)
     if not text.startswith(_CURSOR_PREFIX) or not number.isascii() or not number.isdigit():
         raise InvalidCursor(cursor)
+    if len(number) > 18:  # beyond any seq (a BIGINT): forged
+        raise InvalidCursor(cursor)
     return int(number)
 
 

@@ -188,7 +188,7 @@ class AuditController(Controller):
     ) -> Stream:
         export = auditor.export(principal, consistency_from=consistency_from)
         return Stream(
-            export.lines(),
+            export.chunks(),
             media_type="application/x-ndjson",
             headers={
                 "Content-Disposition": 'attachment; filename="pds-audit.ndjson"',

@@ -119,6 +119,7 @@ def _accepted(status: int) -> set[int]:
 BAD_ENTRY_QUERIES: list[tuple[dict[str, Any], int]] = [
     ({"cursor": "not-a-cursor"}, 400),
     ({"cursor": "c2VxOi0x"}, 400),  # "seq:-1"
+    ({"cursor": "c2VxOjk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"}, 400),  # beyond a BIGINT
     ({"limit": 0}, 400),
     ({"limit": 10_000}, 400),
     ({"outcome": "maybe"}, 400),

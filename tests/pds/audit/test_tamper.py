@@ -65,6 +65,12 @@ def _change_byte(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(update(audit_entries).where(audit_entries.c.seq == 7).values(action="record.reae"))
 
 
+def _malformed(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    conn.execute(
+        update(audit_entries).where(audit_entries.c.seq == 7).values(record_ids={"not": "a list"})
+    )
+
+
 def _change_byte_and_rehash(conn: Connection, rows: list[dict[str, Any]]) -> None:
     _change_byte(conn, rows)
     _rehash(conn, 7)
@@ -101,11 +107,12 @@ def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
     [
         (_change_byte, 7, "does not match its leaf hash"),
         (_change_byte_and_rehash, 6, "hashes were recomputed"),
+        (_malformed, 7, "entry 7 is malformed"),
         (_delete, 7, "entry 7 is missing"),
         (_reorder, 7, "entry 7 holds entry 9"),
         (_insert, 7, "inserted"),
     ],
-    ids=["changed-byte", "changed-byte-rehashed", "deleted", "reordered", "inserted"],
+    ids=["changed-byte", "changed-byte-rehashed", "malformed", "deleted", "reordered", "inserted"],
 )
 def test_tampering_names_the_first_bad_entry(
     history: dict[str, Any], services: Services, tamper: Tamper, first_bad: int, says: str
