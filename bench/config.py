@@ -40,8 +40,8 @@ FULL = Scale(
     refresh_grants=200,
     refresh_tokens_per_grant=150,
     small_people=1_000,
-    seconds=8.0,
-    rounds=3,
+    seconds=6.0,
+    rounds=5,
     connections=16,
 )
 

@@ -15,6 +15,9 @@ from bench.scenarios import Figure
 
 
 def commit() -> str:
+    """The commit measured (BENCH_COMMIT names it when running from an exported tree)."""
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
     completed = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     )
@@ -40,6 +43,9 @@ def machine() -> str:
 
 
 def _value(figure: Figure) -> str:
+    cpu = figure.detail.get("cpu_ratio")
+    if figure.unit == "ratio" and cpu:
+        return f"{figure.value:.2f} (CPU/request: {cpu:.2f})"
     if figure.unit == "ratio":
         return f"{figure.value:.2f}"
     if figure.unit == "s":
@@ -56,7 +62,8 @@ def markdown(figures: list[Figure], meta: dict[str, Any]) -> str:
         f"{meta['audit_entries']:,} audit entries).",
         f"Server: {meta['server']}; load: wrk on loopback; machine: {meta['machine']}.",
         f"Each ratio compares medians of {meta['rounds']} alternating runs of "
-        f"{meta['seconds']:g} s measured in the same run.",
+        f"{meta['seconds']:g} s measured in the same run; in brackets, the same ratio from the "
+        "server's CPU time per request (what an otherwise idle machine would show).",
         "",
         "| scenario | result | target | met |",
         "|---|---|---|---|",

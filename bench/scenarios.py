@@ -49,9 +49,22 @@ def median_rps(results: Sequence[WrkResult]) -> float:
     return statistics.median(result.rps for result in results)
 
 
+def median_cpu(results: Sequence[WrkResult]) -> float | None:
+    values = [result.cpu_us for result in results if result.cpu_us is not None]
+    return statistics.median(values) if values else None
+
+
+def cpu_ratio(base: Sequence[WrkResult], other: Sequence[WrkResult]) -> float | None:
+    """Baseline CPU per request / the scenario's: the req/s ratio an idle machine would show."""
+    b, o = median_cpu(base), median_cpu(other)
+    return round(b / o, 3) if b and o else None
+
+
 def summary(results: Sequence[WrkResult]) -> dict[str, Any]:
+    cpu = median_cpu(results)
     return {
         "median_rps": round(median_rps(results), 1),
+        "median_cpu_us": None if cpu is None else round(cpu, 1),
         "runs": [result.as_dict() for result in results],
         "errors": sum(result.errors for result in results),
     }
@@ -87,11 +100,16 @@ def throughput(
             seconds=scale.seconds,
             connections=scale.connections,
             input_file=path,
+            pids=server.worker_pids(),
         )
 
     def baseline() -> WrkResult:
         return run_wrk(
-            large.base_url, "baseline", seconds=scale.seconds, connections=scale.connections
+            large.base_url,
+            "baseline",
+            seconds=scale.seconds,
+            connections=scale.connections,
+            pids=large.worker_pids(),
         )
 
     # Warm-up: first touches of each grant also write its coarse last_access_at.
@@ -106,8 +124,9 @@ def throughput(
         scale.rounds,
     )
     base, big, little = (median_rps(results[k]) for k in ("baseline", "fetch_large", "fetch_small"))
-    detail = {name: summary(runs) for name, runs in results.items()}
+    detail: dict[str, Any] = {name: summary(runs) for name, runs in results.items()}
     ok = all(detail[name]["errors"] == 0 for name in detail)
+    detail["cpu_ratio"] = cpu_ratio(results["baseline"], results["fetch_large"])
     ratio = Figure("fetch / bare JSON (SQLite, 1 worker)", big / base, "ratio", ">= 0.30",
                    ok and big / base >= 0.30, detail)  # fmt: skip
     growth = Figure(
@@ -162,11 +181,16 @@ def refresh(scale: Scale, server: Server, ws: Workspace, path: Path) -> Figure:
             connections=scale.connections,
             input_file=tokens,
             basic=basic,
+            pids=server.worker_pids(),
         )
 
     def baseline() -> WrkResult:
         return run_wrk(
-            server.base_url, "baseline", seconds=scale.seconds, connections=scale.connections
+            server.base_url,
+            "baseline",
+            seconds=scale.seconds,
+            connections=scale.connections,
+            pids=server.worker_pids(),
         )
 
     # Each run reads the pool from its start: give every run its own slice of tokens.
@@ -183,6 +207,7 @@ def refresh(scale: Scale, server: Server, ws: Workspace, path: Path) -> Figure:
     ratio = median_rps(results["refresh"]) / median_rps(results["baseline"])
     detail: dict[str, Any] = {name: summary(runs) for name, runs in results.items()}
     detail["tokens_per_run"] = per_run
+    detail["cpu_ratio"] = cpu_ratio(results["baseline"], results["refresh"])
     ok = detail["refresh"]["errors"] == 0
     return Figure("refresh-token grant / bare JSON (SQLite, 1 worker)", ratio, "ratio", ">= 0.10",
                   ok and ratio >= 0.10, detail)  # fmt: skip
@@ -222,7 +247,12 @@ def postgres_workers(scale: Scale, one: Server, two: Server, fetch_path: Path) -
     def run(server: Server, mode: str) -> Run:
         path = fetch_path if mode == "fetch" else None
         return lambda: run_wrk(
-            server.base_url, mode, seconds=scale.seconds, connections=connections, input_file=path
+            server.base_url,
+            mode,
+            seconds=scale.seconds,
+            connections=connections,
+            input_file=path,
+            pids=server.worker_pids(),
         )
 
     for server in (one, two):

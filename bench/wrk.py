@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ class WrkResult:
     p99_ms: float
     max_ms: float
     errors: int  # socket errors and non-2xx/3xx answers
+    # The server's CPU time per request (user + system, all its workers): unlike req/s it hardly
+    # moves when other processes compete for the cores.
+    cpu_us: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,6 +45,7 @@ def run_wrk(
     input_file: Path | None = None,
     delay_ms: float = 0.0,
     basic: str = "",
+    pids: Sequence[int] = (),
 ) -> WrkResult:
     """One wrk run of `mode` (see lua/load.lua); the Lua script reports what wrk measured."""
     env = {
@@ -53,6 +58,7 @@ def run_wrk(
     if input_file is not None:
         env["BENCH_INPUT"] = str(input_file)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
+    cpu_before = _cpu_seconds(pids)
     completed = subprocess.run(
         [*command, "-s", str(SCRIPT), base_url],
         env=env,
@@ -61,6 +67,7 @@ def run_wrk(
         timeout=seconds + 60,
         check=False,
     )
+    cpu = _cpu_seconds(pids) - cpu_before
     marker = next(
         (line for line in completed.stdout.splitlines() if line.startswith("BENCHJSON ")), None
     )
@@ -78,4 +85,16 @@ def run_wrk(
         p99_ms=latency["p99"] / 1000,
         max_ms=latency["max"] / 1000,
         errors=sum(data["errors"].values()),
+        cpu_us=cpu * 1e6 / data["requests"] if pids and data["requests"] else None,
     )
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: Sequence[int]) -> float:
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICK
