@@ -46,8 +46,11 @@ def available() -> bool:
     return "audit_entries" in metadata.tables
 
 
-def load_entries(ws: Workspace, count: int, client: Client, subjects: Sequence[str]) -> None:
-    """Entries 1..count, as organisations reading records would have appended them."""
+def load_entries(
+    targets: Sequence[Workspace], count: int, client: Client, subjects: Sequence[str]
+) -> None:
+    """Entries 1..count, as organisations reading records would have appended them (made once,
+    inserted into every target)."""
     from consent.audit.encoding import entry_leaf_hash
     from consent.audit.log import ActorType, AuditEvent, entry_values
     from consent.audit.models import audit_entries
@@ -75,8 +78,9 @@ def load_entries(ws: Workspace, count: int, client: Client, subjects: Sequence[s
             rows.append(
                 tuple(json.dumps(values[n]) if n in json_columns else values[n] for n in names)
             )
-        with ws.db.write() as conn:
-            bulk_insert(conn, audit_entries, names, rows)
+        for ws in targets:
+            with ws.db.write() as conn:
+                bulk_insert(conn, audit_entries, names, rows)
 
 
 def publish_checkpoint(ws: Workspace) -> None:
@@ -97,8 +101,8 @@ def prepare(targets: Sequence[Workspace], count: int, loaded: Loaded) -> AuditSt
 
     subjects = [pseudonym_from_data_key(p.data_key, p.person_id) for p in loaded.sample]
     client = Client("bench-org", "bench-client", "")  # ids as entries carry them; not a login
+    load_entries(targets, count, client, subjects)
     for ws in targets:
-        load_entries(ws, count, client, subjects)
         publish_checkpoint(ws)
     return AuditState(available=True, entries=count)
 
