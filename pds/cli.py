@@ -128,6 +128,8 @@ def keys_rotate(remove_old: bool) -> None:
     """Add a new key-encryption key and re-wrap every data key under it."""
     services = _services()
     new_id, count = rotate_kek(services.db, services.keys, remove_old=remove_old)
+    # The rotation spans the key file and the database, so its entry follows it.
+    services.audit.trail.operator_action("admin.keys.rotate")
     click.echo(f"active KEK is now {new_id}; re-wrapped {count} data keys")
 
 
@@ -140,6 +142,7 @@ def keys_remove_kek(kek_id: str) -> None:
         remove_unused_keks(services.db, services.keys, candidates={kek_id})
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    services.audit.trail.operator_action("admin.keys.remove")
     click.echo(f"removed {kek_id}")
 
 

@@ -99,10 +99,13 @@ def verify(
 
 @audit_cli.command("key")
 def key() -> None:
-    """Print the verifier key of the active signing key (for `verify --key`)."""
+    """Print the verifier keys of every signing key, active first (for `verify --key`)."""
     with _services() as services:
-        signer = services.audit.trail.log.signer
-        click.echo(str(verifier_key(signer.origin, signer.key().public_key_bytes())))
+        origin = services.audit.trail.log.signer.origin
+        signing = services.keys.signing
+        others = [k for k in signing.keys if k.kid != signing.active.kid]
+        for signing_key in (signing.active, *others):
+            click.echo(str(verifier_key(origin, signing_key.public_key_bytes())))
 
 
 @audit_cli.command("checkpoint")

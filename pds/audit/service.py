@@ -229,7 +229,7 @@ class AuditorService:
         """`pds audit export`: the same, recorded as done by the system's operator."""
         with self.db.write() as conn:
             checkpoint = publish_current(conn, self.trail.log.signer, self.clock())
-            self.trail.append(conn, AuditEvent("audit.export", ActorType.SYSTEM, actor_id="cli"))
+            self.trail.operator_action("audit.export", conn)
         return self._export(checkpoint, consistency_from)
 
     def _export(self, checkpoint: StoredCheckpoint, consistency_from: int | None) -> Export:

@@ -113,6 +113,28 @@ class AuditTrail:
             purpose=by.purpose,
         )
 
+    def operator_action(
+        self,
+        action: str,
+        conn: Connection | None = None,
+        *,
+        organisation_id: str | None = None,
+        client_id: str | None = None,
+    ) -> None:
+        """An operator's command-line action (actor `admin`, id `cli`), in `conn` if given."""
+        event = AuditEvent(
+            action,
+            ActorType.ADMIN,
+            actor_id="cli",
+            organisation_id=organisation_id,
+            client_id=client_id,
+        )
+        if conn is not None:
+            self.append(conn, event)
+            return
+        with self.db.write() as own:
+            self.append(own, event)
+
     def record(self, make: EventFactory, reason: str | None = None) -> None:
         """Write one entry in its own transaction (never call it inside another write)."""
         with self.db.write() as conn:

@@ -86,6 +86,12 @@ def org_create(
             )
         except InvalidClientMetadata as exc:
             raise click.ClickException(str(exc)) from None
+        services.audit.trail.operator_action(
+            "admin.client.register",
+            conn,
+            organisation_id=organisation_id,
+            client_id=issued.client_id,
+        )
         issuer = services.settings.public_url
     click.echo(
         json.dumps(
