@@ -7,6 +7,8 @@ import base64
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from consent.organisations import create_organisation
 from crypto import merkle
@@ -212,3 +214,39 @@ def test_the_person_sees_their_own_story(
     assert len(page["items"]) + len(rest["items"]) == len(activity)
     assert ("audit.entries", "allowed") in actions(services)
     _problem(client.get("/api/v1/me/activity", params={"cursor": "%%%"}), 400)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_api_proofs_verify_and_altered_ones_fail(
+    populated: dict[str, Any], data: st.DataObject
+) -> None:
+    auditor = populated["auditor"]
+    signed = auditor.get("/api/v1/audit/checkpoint").json()
+    size = data.draw(st.integers(2, signed["tree_size"]), label="size")
+    seq = data.draw(st.integers(1, size), label="seq")
+    found = auditor.get(
+        "/api/v1/audit/proofs/inclusion", params={"seq": seq, "tree_size": size}
+    ).json()
+    leaf, root = _b(found["leaf_hash"]), _b(found["root"])
+    path = [_b(h) for h in found["proof"]]
+    assert merkle.verify_inclusion(seq - 1, size, leaf, path, root)
+    if path:
+        at = data.draw(st.integers(0, len(path) - 1), label="at")
+        altered = [*path[:at], bytes([path[at][0] ^ 1]) + path[at][1:], *path[at + 1 :]]
+        assert not merkle.verify_inclusion(seq - 1, size, leaf, altered, root)
+    wrong = data.draw(st.integers(0, size - 1).filter(lambda i: i != seq - 1), label="wrong")
+    assert not merkle.verify_inclusion(wrong, size, leaf, path, root)
+    first = data.draw(st.integers(1, size - 1), label="first")
+    consistency = auditor.get(
+        "/api/v1/audit/proofs/consistency", params={"first": first, "second": size}
+    ).json()
+    old_root = _b(consistency["first_root"])
+    proof = [_b(h) for h in consistency["proof"]]
+    assert merkle.verify_consistency(first, size, old_root, root, proof)
+    assert not merkle.verify_consistency(first, size, old_root, bytes(32), proof)
+    if proof:
+        bent = [bytes([proof[0][0] ^ 1]) + proof[0][1:], *proof[1:]]
+        assert not merkle.verify_consistency(first, size, old_root, root, bent)

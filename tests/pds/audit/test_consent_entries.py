@@ -98,3 +98,36 @@ def test_token_revocation_endpoint_is_audited(client: Any, services: Services) -
     response = client.post("/oauth/revoke", data={"token": tokens["access_token"]}, auth=ngo.auth)
     assert response.status_code == 200
     assert log_rows(services)[-1]["action"] == "token.revoked"
+
+
+def test_auditor_filters_by_client_grant_and_purpose(
+    client: Any, new_client: Any, services: Services
+) -> None:
+    from tests.pds.audit.support import auditor_client
+
+    person_id = sign_up(client)
+    phone = client.post("/api/v1/me/records", json=PHONE).json()
+    first, second = register(services, name="First NGO"), register(services, name="Second NGO")
+    token, grant_id = grant_and_token(services, person_id, first, "contact.phone:read")
+    other, _ = grant_and_token(services, person_id, second, "contact.phone:read")
+    for _ in range(2):
+        client.get(f"/api/v1/records/{phone['id']}", headers=bearer(token))
+    client.get(f"/api/v1/records/{phone['id']}", headers=bearer(other))
+    auditor = auditor_client(new_client, services)
+
+    def entries(**params: str) -> list[dict[str, Any]]:
+        response = auditor.get("/api/v1/audit/entries", params=params)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    by_client = entries(client=first.client_id, action="record.read")
+    assert len(by_client) == 2 and {e["organisation_name"] for e in by_client} == {"First NGO"}
+    by_grant = entries(grant=grant_id)
+    assert [e["action"] for e in by_grant] == ["record.read", "record.read", "grant.created"]
+    purpose = by_grant[0]["purpose"]
+    assert len(entries(purpose=purpose, action="record.read")) == 3
+    summary = auditor.get("/api/v1/audit/summary", params={"action": "record.read"}).json()
+    counts = {item["name"]: item["count"] for item in summary["by_organisation"]}
+    assert counts == {"First NGO": 2, "Second NGO": 1}
+    assert summary["by_purpose"] == [{"purpose": purpose, "count": 3}]
