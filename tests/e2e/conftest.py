@@ -149,9 +149,20 @@ def _wait_ready(base: str, process: subprocess.Popen[str], log: Path, timeout: f
     raise AssertionError("server did not become ready")
 
 
+def require_browser() -> None:
+    """Skip (or, with PDS_TEST_REQUIRE_BROWSER set, fail) when Debian's Chromium is missing."""
+    if Path(CHROMIUM).exists():
+        return
+    message = "Debian's chromium is not installed (`apt-get install -y chromium`; make test does)"
+    if os.environ.get("PDS_TEST_REQUIRE_BROWSER"):
+        pytest.fail(message + " and PDS_TEST_REQUIRE_BROWSER is set")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`pds serve` (granian) on a free loopback port, with its own keys and SQLite database."""
+    require_browser()  # every test that needs this server drives a browser against it
     data_dir = tmp_path_factory.mktemp("live")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -187,13 +198,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        message = (
-            "Debian's chromium is not installed (`apt-get install -y chromium`; make test does)"
-        )
-        if os.environ.get("PDS_TEST_REQUIRE_BROWSER"):
-            pytest.fail(message + " and PDS_TEST_REQUIRE_BROWSER is set")
-        pytest.skip(message)
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -129,6 +129,13 @@ def test_consent_fetch_see_narrow_revoke_and_verify_receipt_then_audit(
     narrowed = ngo.get(f"{base}/api/v1/records", timeout=10).json()["items"]
     assert {r["type"] for r in narrowed} == {"identity.name"}
 
+    # End sooner: choose the new end on the page that says what it means, confirm.
+    page.get_by_role("region", name=NGO).get_by_role("link", name=re.compile("^End sooner")).click()
+    check_accessibility(page, "end sooner")
+    page.get_by_label(re.compile("^In a week")).check()
+    page.get_by_role("button", name="End sooner").click()
+    assert page.get_by_role("status").inner_text().startswith("Done.")
+
     # Stop sharing: the same two clicks; the NGO's very next request fails.
     page.get_by_role("region", name=NGO).get_by_role(
         "link", name=re.compile("Stop sharing")

@@ -3,7 +3,9 @@ list, session expiry, the language switch — each page checked by axe at deskto
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from tests.e2e.conftest import (
     PASSWORD,
     LiveServer,
+    add_record,
     check_accessibility,
     screenshot,
     sign_up,
@@ -200,3 +203,48 @@ def test_keyboard_alone_is_enough(live_server: LiveServer, page: Any) -> None:
     page.keyboard.type("9876543210")
     page.keyboard.press("Enter")  # submits the form with its first button, Save
     assert page.get_by_role("status").inner_text() == "The record was added."
+
+
+def test_settings_export_password_erase_and_error_pages(live_server: LiveServer, page: Any) -> None:
+    base = live_server.base
+    sign_up(page, base, "records-7@example.org")
+    add_record(page, base, "contact.email", {"Email": "asha.devi@example.org"})
+    page.get_by_role("link", name="Settings").click()
+    check_accessibility(page, "settings")
+    screenshot(page, "settings")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download my data").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["records"][0]["value"] == {"email": "asha.devi@example.org"}
+
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("a new long passphrase")
+    page.get_by_label("New password again").fill("a different one")
+    page.get_by_role("button", name="Change password").click()
+    assert page.get_by_text("The two new passwords are different.").is_visible()
+    check_accessibility(page, "settings with errors")
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("a new long passphrase")
+    page.get_by_label("New password again").fill("a new long passphrase")
+    page.get_by_role("button", name="Change password").click()
+    assert page.get_by_role("status").inner_text().startswith("Your password was changed.")
+
+    page.goto(f"{base}/records/not-a-record")
+    assert page.get_by_role("heading", name="Record not found").is_visible()
+    check_accessibility(page, "not found page")
+    page.goto(f"{base}/oauth/authorize?client_id=nobody&response_type=code")
+    assert page.get_by_role("heading", name="This request cannot continue").is_visible()
+    check_accessibility(page, "OAuth error page")
+
+    page.goto(f"{base}/settings/erase")
+    check_accessibility(page, "erase")
+    page.get_by_label("To confirm, type ERASE").fill("ERASE")
+    page.get_by_label("Your password").fill("a new long passphrase")
+    page.get_by_role("button", name="Erase my account for ever").click()
+    assert (
+        page.get_by_role("status").inner_text() == "Your account and everything in it were erased."
+    )
+    page.get_by_label("Email").fill("records-7@example.org")
+    page.get_by_label("Password").fill("a new long passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "Email or password is wrong."
