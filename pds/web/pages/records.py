@@ -24,14 +24,8 @@ from pds.records.service import (
     RecordView,
     TooManyRecords,
 )
-from pds.web.forms import (
-    as_posted,
-    attach_errors,
-    extra_rows,
-    field_errors,
-    form_fields,
-    value_from_form,
-)
+from pds.web.form_errors import attach_errors, field_errors
+from pds.web.forms import as_posted, extra_rows, form_fields, value_from_form
 from pds.web.i18n import N_, translator
 from pds.web.pages.common import notice, page, sharing_by_type
 from pds.web.pages.record_display import display_rows, summary

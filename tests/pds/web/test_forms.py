@@ -7,14 +7,8 @@ from typing import Any
 import pytest
 
 from pds.records.catalogue import CATALOGUE, validate_value
-from pds.web.forms import (
-    FormField,
-    as_posted,
-    attach_errors,
-    field_errors,
-    form_fields,
-    value_from_form,
-)
+from pds.web.form_errors import attach_errors, field_errors
+from pds.web.forms import FormField, as_posted, form_fields, value_from_form
 from pds.web.i18n import Translator
 
 EXAMPLES = [
