@@ -29,16 +29,6 @@ def filled(bare_log: BareLog) -> tuple[BareLog, list[bytes]]:
     return bare_log, _leaves(bare_log)
 
 
-def test_append_is_gapless_and_checkpoints_every_n(filled: tuple[BareLog, list[bytes]]) -> None:
-    bare, leaves = filled
-    assert len(leaves) == SIZE
-    with bare.db.read() as conn:
-        seqs = conn.execute(select(audit_entries.c.seq).order_by(audit_entries.c.seq)).scalars()
-        assert list(seqs) == list(range(1, SIZE + 1))
-        tiles = conn.execute(select(audit_nodes.c.level, audit_nodes.c.idx)).all()
-    assert sorted(tiles) == [(8, 0), (8, 1)]  # filled by the checkpoints at 300 and 600
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=FUNCTION_FIXTURES)
 @given(data=st.data())
 def test_stored_proofs_equal_the_reference_and_verify(
@@ -59,23 +49,6 @@ def test_stored_proofs_equal_the_reference_and_verify(
     assert consistency == merkle.consistency_proof(old, leaves[:size])
     assert merkle.verify_inclusion(index, size, leaves[index], inclusion, root)
     assert merkle.verify_consistency(old, size, old_root, root, consistency)
-
-
-def test_a_million_entry_tree_needs_few_reads(filled: tuple[BareLog, list[bytes]]) -> None:
-    """Reads per proof grow with log n, not n: count the statements for the largest proof."""
-    bare, _ = filled
-    with bare.db.read() as conn:
-        store = NodeStore(conn)
-        statements: list[str] = []
-        real_execute = conn.execute
-
-        def counting(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
-            statements.append(str(statement))
-            return real_execute(statement, *args, **kwargs)
-
-        conn.execute = counting  # type: ignore[method-assign]
-        store.inclusion_proof(0, 600)
-    assert len(statements) <= 12
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=FUNCTION_FIXTURES)
@@ -113,10 +86,30 @@ def test_altered_proofs_wrong_index_or_size_fail(
     assert not merkle.verify_consistency(old, size, old_root, wrong_root, consistency)
 
 
-def test_checkpoints_resume_from_their_frontier(filled: tuple[BareLog, list[bytes]]) -> None:
-    bare, _ = filled
+def test_gapless_checkpoints_tiles_few_reads_and_resuming(
+    filled: tuple[BareLog, list[bytes]],
+) -> None:
+    bare, leaves = filled
+    assert len(leaves) == SIZE
+    with bare.db.read() as conn:
+        seqs = conn.execute(select(audit_entries.c.seq).order_by(audit_entries.c.seq)).scalars()
+        assert list(seqs) == list(range(1, SIZE + 1))
+        tiles = conn.execute(select(audit_nodes.c.level, audit_nodes.c.idx)).all()
+        assert sorted(tiles) == [(8, 0), (8, 1)]  # filled by the checkpoints at 300 and 600
+        # Reads per proof grow with log n, not n: count the statements of a long proof.
+        store = NodeStore(conn)
+        statements: list[str] = []
+        real_execute = conn.execute
+
+        def counting(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+            statements.append(str(statement))
+            return real_execute(statement, *args, **kwargs)
+
+        conn.execute = counting  # type: ignore[method-assign]
+        store.inclusion_proof(0, 600)
+    assert len(statements) <= 12
     bare.fill(5)
-    with bare.db.write() as conn:
+    with bare.db.write() as conn:  # resumes from the checkpoint at 700's frontier
         checkpoint = publish_current(conn, bare.log.signer, bare.clock())
     assert checkpoint.tree_size == SIZE + 5
     assert checkpoint.root == merkle.root_from_leaf_hashes(_leaves(bare))
