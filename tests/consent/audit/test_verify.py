@@ -1,0 +1,84 @@
+"""The offline verifier takes untrusted input: whatever an export is turned into, it answers with
+a report (never an exception), and any change to an entry's content is caught."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consent.audit.checkpoints import latest_checkpoint, publish_current
+from consent.audit.export import prepare_export
+from consent.audit.note import parse_verifier_key, verifier_key
+from consent.audit.verify import verify_export
+from tests.consent.audit.conftest import ORIGIN, BareLog
+
+FUNCTION_FIXTURES = [HealthCheck.function_scoped_fixture]
+
+
+@pytest.fixture
+def export(bare_log: BareLog) -> tuple[list[str], str]:
+    bare_log.fill(30)
+    with bare_log.db.write() as conn:
+        publish_current(conn, bare_log.log.signer, bare_log.clock())
+    with bare_log.db.read() as conn:
+        checkpoint = latest_checkpoint(conn)
+    assert checkpoint is not None
+    lines = list(prepare_export(bare_log.db, checkpoint).lines())
+    return lines, str(verifier_key(ORIGIN, bare_log.key.public_key_bytes()))
+
+
+def _verify(lines: list[str], key: str) -> bool:
+    return verify_export(lines, keys=[parse_verifier_key(key)]).ok
+
+
+def test_the_untouched_export_verifies(export: tuple[list[str], str]) -> None:
+    lines, key = export
+    assert _verify(lines, key)
+    assert json.loads(lines[-1])["verified"] is True
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=FUNCTION_FIXTURES)
+@given(data=st.data())
+def test_any_mangling_gives_a_report(export: tuple[list[str], str], data: st.DataObject) -> None:
+    lines, key = export
+    mangled = list(lines)
+    operation = data.draw(st.sampled_from(["drop", "duplicate", "swap", "garbage", "flip"]))
+    at = data.draw(st.integers(0, len(mangled) - 1), label="at")
+    if operation == "drop":
+        del mangled[at]
+    elif operation == "duplicate":
+        mangled.insert(at, mangled[at])
+    elif operation == "swap":
+        other = data.draw(st.integers(0, len(mangled) - 1), label="other")
+        mangled[at], mangled[other] = mangled[other], mangled[at]
+    elif operation == "garbage":
+        mangled[at] = data.draw(st.text(max_size=40), label="garbage") + "\n"
+    else:
+        line = mangled[at]
+        where = data.draw(st.integers(0, len(line) - 2), label="where")
+        mangled[at] = line[:where] + chr(ord(line[where]) ^ 1) + line[where + 1 :]
+    verify_export(mangled, keys=None)  # must not raise, whatever it says
+    if mangled != lines and json.loads(lines[at]).get("type") == "entry" and operation != "swap":
+        # An entry that was dropped, repeated, replaced or altered is always caught.
+        assert not _verify(mangled, key)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=FUNCTION_FIXTURES)
+@given(field=st.sampled_from(["action", "subject", "purpose", "time", "record_ids", "outcome"]))
+def test_a_changed_field_is_named(export: tuple[list[str], str], field: str) -> None:
+    lines, key = export
+    entry = json.loads(lines[12])
+    entry[field] = {
+        "action": "x",
+        "subject": "ps_x",
+        "purpose": "marketing",
+        "time": 1,
+        "record_ids": ["other"],
+        "outcome": "denied",
+    }[field]
+    mangled = [*lines[:12], json.dumps(entry) + "\n", *lines[13:]]
+    report = verify_export(mangled, keys=[parse_verifier_key(key)])
+    assert not report.ok and report.first_bad_seq == entry["seq"]
