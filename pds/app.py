@@ -24,6 +24,7 @@ from crypto.passwords import PasswordHasher
 from pds import problems
 from pds.account.routes import MyAccountController
 from pds.account.service import AccountService
+from pds.audit.metrics import audit_metrics
 from pds.audit.routes import AuditController, MyActivityController
 from pds.audit.wiring import AuditServices, audit_lifespan, build_audit
 from pds.backup import ManifestFact, RestoreCheck
@@ -120,6 +121,7 @@ def build_services(settings: Settings) -> Services:
     receipts = build_receipts(settings, db, keys, consent.grants, account)
     services = Services(settings, db, keys, people, records, account, consent, audit, receipts)
     services.metric_sources.append(receipt_metrics)
+    services.metric_sources.append(audit_metrics)
     services.readiness_checks.extend(core_readiness_checks(db, keys))
     return services
 

@@ -116,3 +116,18 @@ def test_settings_for_the_audit_log() -> None:
     assert settings.audit_checkpoint_every_seconds == 30
     assert settings.audit_retention_days is None
     assert load_settings({"PDS_AUDIT_RETENTION_DAYS": "365"}).audit_retention_days == 365
+
+
+def test_metrics_show_unsigned_entries(client: Any, services: Services) -> None:
+    from pds.audit.metrics import audit_metrics
+
+    sign_up(client)
+    client.get("/api/v1/me/records")
+    with services.db.read() as conn:
+        gauges = {m.name: m.samples[0].value for m in audit_metrics(conn)}
+    assert gauges == {"pds_audit_entries": 2, "pds_audit_unsigned_entries": 2}
+    services.audit.auditor.publish_checkpoint()
+    with services.db.read() as conn:
+        gauges = {m.name: m.samples[0].value for m in audit_metrics(conn)}
+    assert gauges["pds_audit_unsigned_entries"] == 0
+    assert 0 <= gauges["pds_audit_checkpoint_age_seconds"] < 60
