@@ -60,7 +60,8 @@ def markdown(figures: list[Figure], meta: dict[str, Any]) -> str:
         f"Measured on commit `{meta['commit']}`, {meta['date']}, with `{meta['command']}` "
         f"({meta['scale']} scale: {meta['people']:,} people, {meta['records']:,} records, "
         f"{meta['audit_entries']:,} audit entries).",
-        f"Server: {meta['server']}; load: wrk on loopback; machine: {meta['machine']}.",
+        f"Server: {meta['server']}; load: wrk on loopback; machine: {meta['machine']}"
+        + (f", load average {meta['load_average']}." if meta.get("load_average") else "."),
         f"Each ratio compares medians of {meta['rounds']} alternating runs of "
         f"{meta['seconds']:g} s measured in the same run; in brackets, the same ratio from the "
         "server's CPU time per request (what an otherwise idle machine would show).",
@@ -89,3 +90,16 @@ def write(figures: list[Figure], meta: dict[str, Any], out_dir: Path) -> Path:
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(path: Path) -> str:
+    """The markdown table again from a results JSON (`python -m bench.report FILE`)."""
+    document = json.loads(path.read_text())
+    figures = [Figure(**figure) for figure in document["figures"]]
+    return markdown(figures, document["meta"])
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(render(Path(sys.argv[1])), end="")

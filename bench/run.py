@@ -7,6 +7,7 @@ growth, refresh, revocation, audit), then PostgreSQL (one worker vs two), then t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from contextlib import ExitStack
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": scale.seconds,
         "connections": scale.connections,
         "elapsed_s": round(time.monotonic() - _START),
+        # Other processes on the machine: req/s ratios are only comparable when this is low.
+        "load_average": [round(value, 1) for value in os.getloadavg()],
         "notes": notes,
     }
     table = write(figures, meta, args.out)

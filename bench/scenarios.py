@@ -135,7 +135,12 @@ def throughput(
         "ratio",
         ">= 0.90",
         ok and big / little >= 0.90,
-        {"fetch_large_rps": round(big, 1), "fetch_small_rps": round(little, 1)},
+        {
+            "fetch_large_rps": round(big, 1),
+            "fetch_small_rps": round(little, 1),
+            # CPU per request on the small database / on the large one.
+            "cpu_ratio": cpu_ratio(results["fetch_small"], results["fetch_large"]),
+        },
     )
     return ratio, growth, big
 
