@@ -24,6 +24,7 @@ from crypto.passwords import PasswordHasher
 from pds import problems
 from pds.account.routes import MyAccountController
 from pds.account.service import AccountService
+from pds.audit.health import checkpoint_freshness_check
 from pds.audit.metrics import audit_metrics
 from pds.audit.routes import AuditController, MyActivityController
 from pds.audit.wiring import AuditServices, audit_lifespan, build_audit
@@ -123,6 +124,9 @@ def build_services(settings: Settings) -> Services:
     services.metric_sources.append(receipt_metrics)
     services.metric_sources.append(audit_metrics)
     services.readiness_checks.extend(core_readiness_checks(db, keys))
+    services.readiness_checks.append(
+        checkpoint_freshness_check(db, settings.audit_checkpoint_every_seconds)
+    )
     return services
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from pds.audit.health import verify_latest_checkpoint
 from pds.db import Database
 from pds.keystore import (
     FileKeyProvider,
@@ -29,11 +30,6 @@ class Finding:
     fix: str = ""
 
 
-# Later parts of the service (e.g. the audit log) add checks that need a working database.
-DatabaseCheck = Callable[[Settings, Database, KeyStore], Iterator[Finding]]
-EXTRA_CHECKS: list[DatabaseCheck] = []
-
-
 def run_doctor(environ: dict[str, str] | None = None) -> list[Finding]:
     """Every finding, in the order an operator should fix them."""
     try:
@@ -50,10 +46,10 @@ def run_doctor(environ: dict[str, str] | None = None) -> list[Finding]:
         ]
     findings = list(_configuration(settings))
     material = None
-    keys: KeyStore | None = None
     try:
-        keys = KeyStore(key_provider_for(settings.keyring_json, settings.resolved_keyring_file))
-        material = keys.material
+        material = KeyStore(
+            key_provider_for(settings.keyring_json, settings.resolved_keyring_file)
+        ).material
         findings.append(Finding("keys", True, repr(material)))
     except KeyConfigurationError as exc:
         findings.append(Finding("keys", False, str(exc), _key_fix(settings)))
@@ -69,14 +65,20 @@ def run_doctor(environ: dict[str, str] | None = None) -> list[Finding]:
     db = Database(settings.resolved_database_url)
     try:
         findings.extend(_database(db, material))
-        if keys is not None and all(
-            f.ok for f in findings if f.check in ("database", "migrations")
-        ):
-            for extra in EXTRA_CHECKS:
-                findings.extend(extra(settings, db, keys))
+        if all(f.ok for f in findings if f.check in ("database", "migrations")):
+            findings.append(_audit(db))
     finally:
         db.dispose()
     return findings
+
+
+def _audit(db: Database) -> Finding:
+    try:
+        ok, message = verify_latest_checkpoint(db)
+    except Exception as exc:  # a log too damaged to even export is a finding, not a crash
+        ok, message = False, f"cannot rebuild the log ({type(exc).__name__})"
+    fix = "" if ok else "stop writes, keep a copy of the database, compare with a backup"
+    return Finding("audit", ok, message, fix)
 
 
 def _configuration(settings: Settings) -> Iterator[Finding]:

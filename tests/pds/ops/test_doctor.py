@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from pds.cli import main
 from pds.settings import Settings
+from tests.conftest import sign_up
 from tests.pds.ops.schema import schema_version
 
 
@@ -51,3 +53,19 @@ def test_doctor_detects_an_unreachable_database(settings: Settings) -> None:
     result = _doctor(broken)
     assert result.exit_code == 1
     assert "[FAIL] database: cannot connect" in result.output
+
+
+def test_doctor_checks_the_audit_log_against_its_latest_checkpoint(
+    client: Any, settings: Settings, services: Any
+) -> None:
+    sign_up(client)
+    client.post(
+        "/api/v1/me/records", json={"type": "contact.phone", "value": {"number": "+919876543210"}}
+    )
+    services.audit.auditor.publish_checkpoint()
+    assert "[ok  ] audit" in _doctor(settings).output
+    with services.db.write() as conn:
+        conn.execute(text("UPDATE audit_entries SET action = 'record.read' WHERE seq = 2"))
+    result = _doctor(settings)
+    assert result.exit_code == 1, result.output
+    assert "[FAIL] audit" in result.output

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar.testing import TestClient
+from sqlalchemy import text
 
 from pds.app import build_services, create_app
 from pds.settings import Settings
@@ -89,3 +90,15 @@ def test_metrics_need_the_token_and_show_traffic(tmp_path: Path, database_url: s
 
 def test_metrics_are_off_without_a_token(client: Any) -> None:
     assert client.get("/metrics").status_code == 404
+
+
+def test_not_ready_when_audit_entries_wait_unsigned_too_long(client: Any, services: Any) -> None:
+    sign_up(client)  # one audited entry, not yet covered by a checkpoint
+    assert client.get("/health/ready").status_code == 200  # within the interval
+    with services.db.write() as conn:  # as if the checkpoint scheduler had stopped an hour ago
+        conn.execute(text("UPDATE audit_entries SET time = time - 3600000000"))
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert any("audit checkpoint stale" in r for r in response.json()["reasons"])
+    services.audit.auditor.publish_checkpoint()
+    assert client.get("/health/ready").status_code == 200
