@@ -14,9 +14,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from sqlalchemy.exc import DBAPIError
 
@@ -24,6 +21,7 @@ from crypto.passwords import PasswordHasher
 from pds import problems
 from pds.account.routes import MyAccountController
 from pds.account.service import AccountService
+from pds.allow import allow_header_middleware
 from pds.audit.health import checkpoint_freshness_check
 from pds.audit.metrics import audit_metrics
 from pds.audit.routes import AuditController, MyActivityController
@@ -35,7 +33,9 @@ from pds.connections.wiring import (
     build_consent,
     consent_dependencies,
     consent_route_handlers,
+    scope_labels,
 )
+from pds.contract import StrictModelSchemas, openapi_config
 from pds.db import Database
 from pds.health import ReadinessCheck, core_readiness_checks, health_routes
 from pds.keystore import KeyConfigurationError, KeyStore, key_provider_for
@@ -187,6 +187,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         exception_handlers=exception_handlers,
         middleware=[
             request_id_middleware,
+            allow_header_middleware,
             prometheus_middleware_config().middleware,
             *rate_limit_middleware(limit_groups(settings)),
         ],
@@ -201,22 +202,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             exclude=["/api/", "/health/", "/schema"],
         ),
         template_config=template_config(),
-        openapi_config=OpenAPIConfig(
-            title="PDS",
-            version="1.0.0",
-            description="Personal data store and consent service.",
-            path="/schema",
-            render_plugins=[JsonRenderPlugin()],
-            components=Components(
-                security_schemes={
-                    "session": SecurityScheme(
-                        type="apiKey", name=cookie, security_scheme_in="cookie"
-                    ),
-                    "bearer": SecurityScheme(type="http", scheme="bearer"),
-                    "client": SecurityScheme(type="http", scheme="basic"),
-                }
-            ),
-        ),
+        openapi_config=openapi_config(cookie, scope_labels()),
+        plugins=[StrictModelSchemas()],
         # The worker delivers notices and sweeps expired grants while the app runs.
         on_startup=[services.receipts.worker.start] if settings.background_worker else [],
         on_shutdown=[services.receipts.worker.stop, services.db.dispose],

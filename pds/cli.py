@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pds.app import Services, build_services, create_app
+from pds.app import Services, build_services
 from pds.audit.cli import audit_cli
 from pds.backup import BackupError, backup, restore
 from pds.connections.cli import org
@@ -21,6 +21,7 @@ from pds.keystore import (
     generate_key_material,
 )
 from pds.migrate import upgrade
+from pds.openapi_document import openapi_document, render
 from pds.people.datakeys import count_by_kek, remove_unused_keks, rotate_kek
 from pds.people.service import EmailAlreadyRegistered, Role
 from pds.receipts.cli import (
@@ -235,11 +236,9 @@ def user_create(email: str, role: str, password_stdin: bool) -> None:
 @main.command()
 @click.option("--output", type=click.Path(path_type=Path), default=Path("openapi/openapi.json"))
 def openapi(output: Path) -> None:
-    """Write the OpenAPI document of the whole service."""
-    app = create_app(_settings(), _services())
-    document = app.openapi_schema.to_schema()
+    """Write the OpenAPI document of the whole service (the same on every machine)."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    output.write_text(render(openapi_document()), encoding="utf-8")
     click.echo(f"wrote {output}")
     click.echo(f"wrote {write_receipt_schema(output.parent)}")
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Response, get
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from consent.examples import NamedExample, example_config
+from pds.contract import PUBLIC
 from pds.db import Database
 from pds.keystore import KeyStore
 from pds.migrate import current_revision, head_revision
@@ -59,8 +63,37 @@ def core_readiness_checks(db: Database, keys: KeyStore) -> list[ReadinessCheck]:
     return [database_check(db), migrations_check(db), keys_check(keys)]
 
 
+class HealthStatus(BaseModel):
+    model_config = example_config({"status": "ok"})
+
+    status: Literal["ok", "unavailable"]
+    reasons: list[str] | None = Field(None, description="why it is unavailable")
+
+
+_OK = {200: ResponseSpec(HealthStatus, description="OK", generate_examples=False)}
+_NOT_READY = ResponseSpec(
+    HealthStatus,
+    description="Not ready (retry after `Retry-After` seconds)",
+    generate_examples=False,
+    examples=[
+        NamedExample(
+            id="unavailable",
+            summary="The database cannot be reached",
+            value={"status": "unavailable", "reasons": ["database unreachable (OperationalError)"]},
+        )
+    ],
+)
+
+
 def health_routes(checks: Sequence[ReadinessCheck]) -> list[HTTPRouteHandler]:
-    @get("/health/live", tags=["operations"], summary="The process is up", sync_to_thread=False)
+    @get(
+        "/health/live",
+        tags=["operations"],
+        summary="The process is up",
+        security=PUBLIC,
+        responses=_OK,
+        sync_to_thread=False,
+    )
     def live() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -68,6 +101,8 @@ def health_routes(checks: Sequence[ReadinessCheck]) -> list[HTTPRouteHandler]:
         "/health/ready",
         tags=["operations"],
         summary="The service can serve requests (database, schema, keys, audit checkpoint)",
+        security=PUBLIC,
+        responses={**_OK, 503: _NOT_READY},
         sync_to_thread=True,
     )
     def ready() -> Response[dict[str, Any]]:

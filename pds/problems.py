@@ -245,6 +245,11 @@ def _reason(status: int) -> str:
 
 def database_unavailable(exc: Exception) -> Response[dict[str, Any]]:
     log.error("database_unavailable", error=type(exc).__name__)
+    return unavailable()
+
+
+def unavailable() -> Response[dict[str, Any]]:
+    """503 while the database is unreachable: nothing was changed, retry shortly."""
     return problem(
         503,
         "unavailable",

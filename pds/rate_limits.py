@@ -52,6 +52,14 @@ def limit_groups(settings: Settings) -> list[LimitGroup]:
     ]  # fmt: skip
 
 
+def is_limited(method: str, path: str) -> bool:
+    """Whether a limit applies to this request under the default settings (the contract's 429s)."""
+    return any(
+        method in group.methods and path.startswith(group.prefixes)
+        for group in limit_groups(Settings())
+    )
+
+
 def _middleware_for(group: LimitGroup) -> DefineMiddleware:
     # The middleware keys its window by class name, so each group gets its own class.
     middleware_class = type(f"RateLimit_{group.name}", (RateLimitMiddleware,), {})

@@ -120,6 +120,8 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def extract_client_metadata(self, request: Any) -> dict[str, Any]:
         # RFC 7591 §3.2.2 has its own error for redirect URIs: check them before Authlib does.
         _check_redirect_uris(request.payload.data.get("redirect_uris"))
+        # Authlib's claim checks assume these shapes and crash on others (e.g. a list of objects).
+        _check_value_shapes(request.payload.data)
         metadata: dict[str, Any] = super().extract_client_metadata(request)
         scope = metadata.get("scope")
         try:
@@ -176,6 +178,16 @@ def _check_redirect_uris(uris: Any) -> None:
             validate_redirect_uri(uri)
     except InvalidClientMetadata:
         raise InvalidRedirectURIError("A redirect URI is not acceptable.") from None
+
+
+def _check_value_shapes(metadata: dict[str, Any]) -> None:
+    """Every metadata value this server reads is a string or a list of strings (RFC 7591 §2)."""
+    for name, value in metadata.items():
+        if isinstance(value, str):
+            continue
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            continue
+        raise InvalidClientMetadataError(f"{name} must be a string or a list of strings.")
 
 
 def _is_public(metadata: Any) -> bool:

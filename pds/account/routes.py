@@ -6,21 +6,37 @@ from typing import Any
 
 from litestar import Controller, Response, delete, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from pds.account.schemas import AccountExport
 from pds.account.service import AccountService
+from pds.contract import (
+    AUDITED,
+    JSON_BODY_ERRORS,
+    SESSION,
+    SESSION_ERRORS,
+    SESSION_WRITE_ERRORS,
+    STORED_DATA_ERRORS,
+    documented,
+    domain,
+    errors,
+)
 from pds.people.routes import session_cookie
 from pds.people.schemas import PasswordConfirmation, Profile
-from pds.people.service import PeopleService, Principal
+from pds.people.service import InvalidCredentials, PeopleService, Principal
 from pds.settings import Settings
 
 
 class MyAccountController(Controller):
     path = "/api/v1/me"
     tags = ["account"]
+    security = SESSION
 
-    @get("/", summary="The signed-in account", sync_to_thread=True)
+    @get(
+        "/", summary="The signed-in account", responses=errors(SESSION_ERRORS), sync_to_thread=True
+    )
     def me(
         self, principal: NamedDependency[Principal], people: NamedDependency[PeopleService]
     ) -> Profile:
@@ -29,6 +45,10 @@ class MyAccountController(Controller):
     @get(
         "/export",
         summary="Everything I have here, as one portable JSON document",
+        responses={
+            200: ResponseSpec(AccountExport, description="The export", generate_examples=False),
+            **errors(SESSION_ERRORS, STORED_DATA_ERRORS, AUDITED),
+        },
         sync_to_thread=True,
     )
     def export(
@@ -46,6 +66,14 @@ class MyAccountController(Controller):
         "/",
         status_code=HTTP_204_NO_CONTENT,
         summary="Erase my account (irreversible; re-enter the password)",
+        description="Records, sessions and the data key go; every connection is revoked.",
+        responses=errors(
+            SESSION_WRITE_ERRORS,
+            JSON_BODY_ERRORS,
+            domain(InvalidCredentials, when="The password is wrong"),
+            AUDITED,
+        ),
+        operation_class=documented(status="204", no_content=True),
         sync_to_thread=True,
     )
     def erase(

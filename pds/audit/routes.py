@@ -8,10 +8,12 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Schema
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from consent.audit.queries import MAX_PAGE_SIZE, Page
+from consent.audit.queries import MAX_PAGE_SIZE, InvalidCursor, Page
 from pds.audit.schemas import (
     ActivityPage,
     CheckpointOut,
@@ -24,7 +26,24 @@ from pds.audit.schemas import (
     activity_item,
     b64,
 )
-from pds.audit.service import AuditorService, AuditQuery
+from pds.audit.service import (
+    AuditorService,
+    AuditQuery,
+    NotAnAuditor,
+    OutOfRange,
+    Pruned,
+    UnknownPerson,
+)
+from pds.contract import (
+    AUDITED,
+    AUDITOR,
+    INVALID_REQUEST,
+    SESSION,
+    SESSION_ERRORS,
+    documented,
+    domain,
+    errors,
+)
 from pds.people.service import Principal
 
 Id = Annotated[str | None, QueryParameter(max_length=64)]
@@ -32,15 +51,27 @@ Cursor = Annotated[str | None, QueryParameter(max_length=200, description="from 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")]
 Size = Annotated[int, QueryParameter(ge=0, le=2**62)]
 OutcomeParam = Annotated[Outcome | None, QueryParameter(description="allowed or denied")]
-Since = Annotated[datetime | None, QueryParameter(description="from this time (RFC 3339)")]
-Until = Annotated[datetime | None, QueryParameter(description="before this time (RFC 3339)")]
+# RFC 3339 only (a bare number is not a time); without an offset, the time is UTC.
+_MOMENT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$"
+Since = Annotated[
+    str | None,
+    QueryParameter(pattern=_MOMENT, description="from this time (RFC 3339; no offset: UTC)"),
+]
+Until = Annotated[
+    str | None,
+    QueryParameter(pattern=_MOMENT, description="before this time (RFC 3339; no offset: UTC)"),
+]
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """Times without a zone are read as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _utc(name: str, text: str | None) -> datetime | None:
+    """The moment a parameter names; times without a zone are read as UTC."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:  # e.g. month 13: the pattern admits it
+        raise ValidationException(extra=[{"key": name, "message": "not a valid time"}]) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _query(
@@ -51,8 +82,8 @@ def _query(
     action: str | None,
     outcome: Outcome | None,
     purpose: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    since: str | None,
+    until: str | None,
 ) -> AuditQuery:
     return AuditQuery(
         person_id=person,
@@ -62,9 +93,26 @@ def _query(
         action=action,
         outcome=outcome,
         purpose=purpose,
-        since=_utc(since),
-        until=_utc(until),
+        since=_utc("since", since),
+        until=_utc("until", until),
     )
+
+
+# Every auditor call is itself an audit entry.
+_AUDITOR_ERRORS = (*SESSION_ERRORS, *domain(NotAnAuditor), *AUDITED)
+_QUERY_ERRORS = (_AUDITOR_ERRORS, INVALID_REQUEST, domain(OutOfRange, UnknownPerson))
+_PROOF_ERRORS = errors(_AUDITOR_ERRORS, INVALID_REQUEST, domain(OutOfRange, Pruned))
+_NDJSON = documented(
+    also={
+        "application/x-ndjson": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.STRING, description="one JSON object a line: a header, entries"
+            ),
+            example='{"type":"header","format":"pds-audit-export/1","tree_size":21,...}\n'
+            '{"type":"entry","seq":1,...}\n',
+        )
+    }
+)
 
 
 def _page(page: Page) -> EntryPage:
@@ -74,9 +122,15 @@ def _page(page: Page) -> EntryPage:
 class AuditController(Controller):
     path = "/api/v1/audit"
     tags = ["audit"]
+    security = AUDITOR
     cache_control = CacheControlHeader(no_store=True)
 
-    @get("/entries", summary="Audit entries, newest first, filtered", sync_to_thread=True)
+    @get(
+        "/entries",
+        summary="Audit entries, newest first, filtered",
+        responses=errors(_QUERY_ERRORS, domain(InvalidCursor)),
+        sync_to_thread=True,
+    )
     def entries(
         self,
         principal: NamedDependency[Principal],
@@ -96,7 +150,12 @@ class AuditController(Controller):
         query = _query(person, organisation, client, grant, action, outcome, purpose, since, until)
         return _page(auditor.entries(principal, query, cursor=cursor, limit=limit))
 
-    @get("/summary", summary="Counts by organisation, purpose and outcome", sync_to_thread=True)
+    @get(
+        "/summary",
+        summary="Counts by organisation, purpose and outcome",
+        responses=errors(_QUERY_ERRORS),
+        sync_to_thread=True,
+    )
     def summary(
         self,
         principal: NamedDependency[Principal],
@@ -117,6 +176,7 @@ class AuditController(Controller):
     @get(
         "/checkpoint",
         summary="The latest signed checkpoint (C2SP signed note)",
+        responses=errors(_AUDITOR_ERRORS),
         sync_to_thread=True,
     )
     def checkpoint(
@@ -124,7 +184,12 @@ class AuditController(Controller):
     ) -> CheckpointOut:
         return CheckpointOut.of(auditor.checkpoint(principal))
 
-    @get("/proofs/inclusion", summary="RFC 9162 inclusion proof of an entry", sync_to_thread=True)
+    @get(
+        "/proofs/inclusion",
+        summary="RFC 9162 inclusion proof of an entry",
+        responses=_PROOF_ERRORS,
+        sync_to_thread=True,
+    )
     def inclusion(
         self,
         principal: NamedDependency[Principal],
@@ -146,6 +211,7 @@ class AuditController(Controller):
     @get(
         "/proofs/consistency",
         summary="RFC 9162 consistency proof between two tree sizes",
+        responses=_PROOF_ERRORS,
         sync_to_thread=True,
     )
     def consistency(
@@ -174,6 +240,8 @@ class AuditController(Controller):
         "/export",
         summary="The whole log as NDJSON, ending at a checkpoint signed for it",
         description="Verify offline with `pds audit verify EXPORT --key KEY [--checkpoint OLD]`.",
+        responses=_PROOF_ERRORS,
+        operation_class=_NDJSON,
         sync_to_thread=True,
         media_type="application/x-ndjson",
     )
@@ -200,11 +268,13 @@ class AuditController(Controller):
 class MyActivityController(Controller):
     path = "/api/v1/me/activity"
     tags = ["account"]
+    security = SESSION
     cache_control = CacheControlHeader(no_store=True)
 
     @get(
         "/",
         summary="Who accessed my records, when, under which grant and purpose; what was refused",
+        responses=errors(SESSION_ERRORS, INVALID_REQUEST, domain(InvalidCursor)),
         sync_to_thread=True,
     )
     def activity(

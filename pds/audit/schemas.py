@@ -10,8 +10,44 @@ from pydantic import BaseModel
 
 from consent.audit.checkpoints import StoredCheckpoint
 from consent.audit.queries import AuditEntry, Summary
+from consent.examples import example_config
 
 Outcome = Literal["allowed", "denied"]
+
+_ENTRY = {
+    "seq": 16,
+    "time": "2026-11-23T19:54:02.876864Z",
+    "actor_type": "organisation",
+    "actor_id": None,
+    "organisation_id": "df547580-a34f-4326-997c-5c476a9e0a2b",
+    "organisation_name": "Asha Community Health",
+    "client_id": "pds_I5tmT7W4FRcLU3q7NqUwwg",
+    "action": "record.read",
+    "subject": "ps_63ea410099225f293bd6b24cd79e8080",
+    "record_types": ["contact.phone"],
+    "record_ids": ["862984c9-1aee-4675-bd75-11c0767d164b"],
+    "grant_id": "633d13bc-3cc4-4d4b-b358-11ff0eab39fe",
+    "purpose": "dpv:ServiceProvision",
+    "outcome": "allowed",
+    "reason": None,
+    "request_id": "88f5389c7698d99afd0e9ac5",
+    "leaf_hash": "CxnoDonttseBOYOieVt0kik5yji/VIvj3C0w6ZgpR9M=",
+}
+_ROOT = "PmUPURaQyg8ieULRFGc+Ntr64UiunzUyUI/nl9CBfhA="
+_CHECKPOINT = {
+    "tree_size": 10,
+    "root": _ROOT,
+    "time": "2026-11-23T19:54:02.455767Z",
+    "note": "pds.example.org/audit\n10\nPmUPURaQyg8ieULRFGc+Ntr64UiunzUyUI/nl9CBfhA=\n"
+    "time 2026-11-23T19:54:02.455767Z\n\n\u2014 pds.example.org/audit GCQP6fZhKf+6Omww"
+    "kLhKoSl3o5iDDc/X0ncvnlfiDzZ0LUB5MbgOzx8wH38Nf4GEUMd7BQsB5kmsBay4mD0j6w839gU=\n",
+    "key_name": "pds.example.org/audit",
+    "verifier_key": "pds.example.org/audit+18240fe9+ASTCe4FbZFx5Hmgj9rmbm8Lf1g42TLQ2ns3tt6xk3Fwu",
+}
+_PROOF = [
+    "Wo4fmO/WQ2xHCU4AU5Fsvvm8mfcGwoHc+Qu8tlUSzM4=",
+    "nZ3ivkLknt1MzrJ4vo0HigFEBlhoTEAH/Bok6TFwFBI=",
+]
 
 
 def b64(raw: bytes) -> str:
@@ -49,11 +85,15 @@ class EntryOut(BaseModel):
 
 
 class EntryPage(BaseModel):
+    model_config = example_config({"items": [_ENTRY], "next_cursor": "c2VxOjE2"})
+
     items: list[EntryOut]
     next_cursor: str | None
 
 
 class CheckpointOut(BaseModel):
+    model_config = example_config(_CHECKPOINT)
+
     tree_size: int
     root: str
     time: datetime
@@ -74,6 +114,18 @@ class CheckpointOut(BaseModel):
 
 
 class InclusionOut(BaseModel):
+    model_config = example_config(
+        {
+            "seq": 3,
+            "leaf_index": 2,
+            "tree_size": 10,
+            "leaf_hash": "BMX/Jmboy52DcUxgjugAk/3YnfvibyJKPnwupV4waGI=",
+            "proof": _PROOF,
+            "root": _ROOT,
+            "checkpoint": _CHECKPOINT,
+        }
+    )
+
     seq: int
     leaf_index: int
     tree_size: int
@@ -84,6 +136,18 @@ class InclusionOut(BaseModel):
 
 
 class ConsistencyOut(BaseModel):
+    model_config = example_config(
+        {
+            "first": 3,
+            "second": 10,
+            "proof": _PROOF,
+            "first_root": "HhcZDtmBXTtIvARSJ8bi4ew6oXusfsdL8UMVUtH7DS4=",
+            "second_root": _ROOT,
+            "first_checkpoint": None,
+            "second_checkpoint": _CHECKPOINT,
+        }
+    )
+
     first: int
     second: int
     proof: list[str]
@@ -105,6 +169,25 @@ class PurposeCount(BaseModel):
 
 
 class SummaryOut(BaseModel):
+    model_config = example_config(
+        {
+            "total": 18,
+            "by_organisation": [
+                {"organisation_id": None, "name": None, "count": 14},
+                {
+                    "organisation_id": "df547580-a34f-4326-997c-5c476a9e0a2b",
+                    "name": "Asha Community Health",
+                    "count": 4,
+                },
+            ],
+            "by_purpose": [
+                {"purpose": None, "count": 14},
+                {"purpose": "dpv:ServiceProvision", "count": 4},
+            ],
+            "by_outcome": {"allowed": 17, "denied": 1},
+        }
+    )
+
     total: int
     by_organisation: list[OrganisationCount]
     by_purpose: list[PurposeCount]
@@ -144,6 +227,31 @@ class ActivityItem(BaseModel):
 
 
 class ActivityPage(BaseModel):
+    model_config = example_config(
+        {
+            "items": [
+                {
+                    "seq": 16,
+                    "time": "2026-11-23T19:54:02.876864Z",
+                    "action": "record.read",
+                    "actor": {
+                        "type": "organisation",
+                        "label": "Asha Community Health",
+                        "organisation_id": "df547580-a34f-4326-997c-5c476a9e0a2b",
+                        "client_id": "pds_I5tmT7W4FRcLU3q7NqUwwg",
+                    },
+                    "record_types": ["contact.phone"],
+                    "record_ids": ["862984c9-1aee-4675-bd75-11c0767d164b"],
+                    "grant_id": "633d13bc-3cc4-4d4b-b358-11ff0eab39fe",
+                    "purpose": "dpv:ServiceProvision",
+                    "outcome": "allowed",
+                    "reason": None,
+                }
+            ],
+            "next_cursor": None,
+        }
+    )
+
     items: list[ActivityItem]
     next_cursor: str | None
 

@@ -9,9 +9,20 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from consent.grant_service import GrantService
-from consent.scopes import ScopeSet, ScopeVocabulary
+from consent.grant_service import GrantService, InvalidDuration
+from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
+from consent.scopes import InvalidScope, ScopeSet, ScopeVocabulary
 from pds.connections.schemas import GrantList, GrantNarrowing, GrantOut, grant_summary
+from pds.contract import (
+    AUDITED,
+    INVALID_REQUEST,
+    JSON_BODY_ERRORS,
+    SESSION,
+    SESSION_ERRORS,
+    SESSION_WRITE_ERRORS,
+    domain,
+    errors,
+)
 from pds.people.service import Principal
 
 GrantId = Annotated[str, FromPath, Parameter(max_length=64, description="grant id")]
@@ -20,9 +31,14 @@ GrantId = Annotated[str, FromPath, Parameter(max_length=64, description="grant i
 class MyConnectionsController(Controller):
     path = "/api/v1/me/grants"
     tags = ["connections"]
+    security = SESSION
 
     @get(
-        "/", summary="My connections: who may access what, why, and until when", sync_to_thread=True
+        "/",
+        summary="My connections: who may access what, why, and until when",
+        description="Ended connections (revoked or expired) stay listed with their state.",
+        responses=errors(SESSION_ERRORS),
+        sync_to_thread=True,
     )
     def list_grants(
         self,
@@ -35,7 +51,12 @@ class MyConnectionsController(Controller):
             items=[GrantOut.model_validate(grant_summary(vocabulary, g)) for g in items]
         )
 
-    @get("/{grant_id:str}", summary="One connection", sync_to_thread=True)
+    @get(
+        "/{grant_id:str}",
+        summary="One connection",
+        responses=errors(SESSION_ERRORS, INVALID_REQUEST, domain(GrantNotFound)),
+        sync_to_thread=True,
+    )
     def get_grant(
         self,
         grant_id: GrantId,
@@ -49,6 +70,13 @@ class MyConnectionsController(Controller):
     @patch(
         "/{grant_id:str}",
         summary="Narrow a connection: fewer items or an earlier end (never wider)",
+        description="The organisation is notified with a signed receipt.",
+        responses=errors(
+            SESSION_WRITE_ERRORS,
+            JSON_BODY_ERRORS,
+            domain(GrantNotFound, GrantNotActive, WideningRefused, InvalidDuration, InvalidScope),
+            AUDITED,
+        ),
         sync_to_thread=True,
     )
     def narrow_grant(
@@ -71,6 +99,10 @@ class MyConnectionsController(Controller):
         "/{grant_id:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Revoke a connection: its tokens stop working at once",
+        description="The connection stays listed, as revoked; the organisation is notified.",
+        responses=errors(
+            SESSION_WRITE_ERRORS, INVALID_REQUEST, domain(GrantNotFound, GrantNotActive), AUDITED
+        ),
         sync_to_thread=True,
     )
     def revoke_grant(

@@ -5,11 +5,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
+from consent.examples import example_config
 from consent.grants import Grant
 from consent.purposes import purpose_label
 from consent.scopes import ScopeVocabulary
+
+GRANT_EXAMPLE = {
+    "id": "633d13bc-3cc4-4d4b-b358-11ff0eab39fe",
+    "organisation": {"id": "df547580-a34f-4326-997c-5c476a9e0a2b", "name": "Asha Community Health"},
+    "client_id": "pds_I5tmT7W4FRcLU3q7NqUwwg",
+    "scopes": [
+        {
+            "scope": "contact.phone:read",
+            "record_type": "contact.phone",
+            "action": "read",
+            "label": "See your phone numbers",
+        }
+    ],
+    "purpose": {"id": "dpv:ServiceProvision", "label": "to provide you with a service"},
+    "state": "active",
+    "created_at": "2026-11-23T19:54:02.320031Z",
+    "updated_at": "2026-11-23T19:54:02.320031Z",
+    "expires_at": "2027-02-21T19:54:02.320031Z",
+    "last_access_at": None,
+    "revoked_at": None,
+    "revoked_by": None,
+}
 
 
 class ScopeOut(BaseModel):
@@ -30,6 +53,8 @@ class PurposeOut(BaseModel):
 
 
 class GrantOut(BaseModel):
+    model_config = example_config(GRANT_EXAMPLE)
+
     id: str
     organisation: OrganisationOut
     client_id: str
@@ -45,16 +70,15 @@ class GrantOut(BaseModel):
 
 
 class GrantList(BaseModel):
+    model_config = example_config({"items": [GRANT_EXAMPLE]})
+
     items: list[GrantOut]
 
 
 class GrantNarrowing(BaseModel):
     """Fewer items and/or an earlier end; anything wider is refused with 422."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"scopes": ["contact.phone:read"]}]},
-    )
+    model_config = example_config({"scopes": ["contact.phone:read"]}, extra="forbid")
 
     scopes: list[str] | None = Field(
         None, max_length=200, description="the scopes to keep (a subset of the current ones)"

@@ -22,6 +22,7 @@ from consent.scopes import ScopeVocabulary
 from pds.account.service import AccountService
 from pds.connections.routes import MyConnectionsController
 from pds.connections.schemas import grant_summary
+from pds.contract import around_oauth
 from pds.db import Database
 from pds.keystore import KeyStore
 from pds.records.catalogue import CATALOGUE
@@ -41,6 +42,12 @@ class ConsentServices:
 def record_vocabulary() -> ScopeVocabulary:
     """The scopes that exist: read and write of every record type in the catalogue."""
     return ScopeVocabulary({name: rt.description for name, rt in CATALOGUE.items()})
+
+
+def scope_labels() -> dict[str, str]:
+    """Every scope with what it lets an organisation do, in plain language."""
+    vocabulary = record_vocabulary()
+    return {str(scope): vocabulary.label(scope) for scope in vocabulary.all_scopes}
 
 
 def build_consent(
@@ -87,7 +94,7 @@ def consent_dependencies(consent: ConsentServices) -> dict[str, Provide]:
 
 
 def consent_route_handlers() -> list[ControllerRouterHandler]:
-    handlers: list[HTTPRouteHandler] = oauth_routes()
+    handlers: list[HTTPRouteHandler] = oauth_routes(scope_labels(), around_oauth)
     return [
         *handlers,
         AuthorizationController,

@@ -10,6 +10,20 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from crypto.passwords import PasswordPolicyError
+from pds.contract import (
+    AUDITED,
+    JSON_BODY_ERRORS,
+    PUBLIC,
+    RATE_LIMITED,
+    SESSION,
+    SESSION_OR_NONE,
+    SESSION_WRITE_ERRORS,
+    UNAVAILABLE,
+    documented,
+    domain,
+    errors,
+)
 from pds.people.auth import session_cookie_name
 from pds.people.schemas import (
     Credentials,
@@ -17,7 +31,12 @@ from pds.people.schemas import (
     SessionInfo,
     SignInCredentials,
 )
-from pds.people.service import PeopleService, Principal
+from pds.people.service import (
+    EmailAlreadyRegistered,
+    InvalidCredentials,
+    PeopleService,
+    Principal,
+)
 from pds.settings import Settings
 
 
@@ -42,6 +61,16 @@ class AccountController(Controller):
         "/signup",
         status_code=HTTP_201_CREATED,
         summary="Create an account and sign in",
+        response_description="The new account, signed in",
+        description="Sets the session cookie.",
+        security=PUBLIC,
+        responses=errors(
+            JSON_BODY_ERRORS,
+            domain(EmailAlreadyRegistered, PasswordPolicyError),
+            RATE_LIMITED,
+            UNAVAILABLE,
+            AUDITED,
+        ),
         sync_to_thread=True,
     )
     def sign_up(
@@ -64,6 +93,12 @@ class AccountController(Controller):
         "/signin",
         status_code=HTTP_200_OK,
         summary="Sign in with email and password",
+        description="Sets the session cookie. Unknown emails and wrong passwords get the same "
+        "answer, in about the same time.",
+        security=PUBLIC,
+        responses=errors(
+            JSON_BODY_ERRORS, domain(InvalidCredentials), RATE_LIMITED, UNAVAILABLE, AUDITED
+        ),
         sync_to_thread=True,
     )
     def sign_in(
@@ -79,7 +114,14 @@ class AccountController(Controller):
         )
 
     @post(
-        "/signout", status_code=HTTP_204_NO_CONTENT, summary="End this session", sync_to_thread=True
+        "/signout",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="End this session",
+        description="Clears the session cookie; without one, there is nothing to end.",
+        security=SESSION_OR_NONE,
+        responses=errors(UNAVAILABLE, AUDITED),
+        operation_class=documented(status="204", no_content=True),
+        sync_to_thread=True,
     )
     def sign_out(
         self,
@@ -98,6 +140,15 @@ class AccountController(Controller):
         "/me/password",
         status_code=HTTP_204_NO_CONTENT,
         summary="Change password",
+        description="Ends every other session of the account.",
+        security=SESSION,
+        responses=errors(
+            SESSION_WRITE_ERRORS,
+            JSON_BODY_ERRORS,
+            domain(InvalidCredentials, when="The current password is wrong"),
+            domain(PasswordPolicyError),
+            AUDITED,
+        ),
         sync_to_thread=True,
     )
     def change_password(

@@ -14,15 +14,34 @@ from litestar import Controller, Request, Response, delete, get, put
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from consent.client_credentials import ClientAuthenticator, InvalidClientCredentials
+from consent.notice_delivery import InvalidWebhookUrl
 from consent.notices import NoticeService
 from consent.organisations import Client
-from consent.receipts import ReceiptService
+from consent.receipts import InvalidCursor, ReceiptIntegrityError, ReceiptNotFound, ReceiptService
+from pds.contract import (
+    AUDITED,
+    CLIENT,
+    CLIENT_ERRORS,
+    INVALID_REQUEST,
+    JSON_BODY_ERRORS,
+    PUBLIC,
+    SESSION,
+    SESSION_ERRORS,
+    Cases,
+    documented,
+    domain,
+    errors,
+    http_case,
+)
 from pds.people.service import Principal
 from pds.receipts.schemas import (
+    JsonWebKeySet,
     OrganisationReceiptList,
     ReceiptDetail,
     ReceiptList,
@@ -38,6 +57,18 @@ ReceiptId = Annotated[str, FromPath, Parameter(max_length=64, description="recei
 Cursor = Annotated[str | None, QueryParameter(max_length=200, description="from next_cursor")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="items per page")]
 GrantFilter = Annotated[str | None, QueryParameter(max_length=64, description="one grant only")]
+_PAGE_ERRORS: Cases = (INVALID_REQUEST, domain(InvalidCursor))
+_NO_WEBHOOK = http_case(
+    NotFoundException("no webhook is registered"), "no-webhook", "No webhook is registered"
+)
+_AS_JWS = documented(
+    also={
+        JOSE: OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, description="the compact JWS, as a download"),
+            example="eyJhbGciOiJFZERTQSIsImtpZCI6InNpZy00Njk4MzA5YiJ9.eyJ9.c2ln",
+        )
+    }
+)
 
 
 def basic_credentials(request: Request[Any, Any, Any]) -> tuple[str, str]:
@@ -64,9 +95,15 @@ def provide_client(
 class MyReceiptsController(Controller):
     path = "/api/v1/me/receipts"
     tags = ["receipts"]
+    security = SESSION
     cache_control = CacheControlHeader(no_store=True)
 
-    @get("/", summary="My consent receipts, newest first", sync_to_thread=True)
+    @get(
+        "/",
+        summary="My consent receipts, newest first",
+        responses=errors(SESSION_ERRORS, _PAGE_ERRORS),
+        sync_to_thread=True,
+    )
     def list_receipts(
         self,
         principal: NamedDependency[Principal],
@@ -85,6 +122,13 @@ class MyReceiptsController(Controller):
         summary="One receipt: the signed JWS and its decoded content",
         description="With `Accept: application/jose` the answer is the compact JWS itself, as a "
         "download that `pds receipt verify` or any JOSE library checks against the JWKS.",
+        responses={
+            200: ResponseSpec(ReceiptDetail, description="The receipt", generate_examples=False),
+            **errors(
+                SESSION_ERRORS, INVALID_REQUEST, domain(ReceiptNotFound, ReceiptIntegrityError)
+            ),
+        },
+        operation_class=_AS_JWS,
         sync_to_thread=True,
     )
     def get_receipt(
@@ -111,13 +155,14 @@ class MyReceiptsController(Controller):
 class OrganisationReceiptsController(Controller):
     path = "/api/v1/receipts"
     tags = ["organisation API"]
-    security = [{"client": []}]
+    security = CLIENT
     cache_control = CacheControlHeader(no_store=True)
     dependencies = {"organisation_client": Provide(provide_client, sync_to_thread=True)}
 
     @get(
         "/",
         summary="Receipts of every grant to this organisation, oldest first",
+        responses=errors(CLIENT_ERRORS, _PAGE_ERRORS, domain(ReceiptIntegrityError)),
         description="Authenticate with the OAuth client's id and secret (HTTP Basic). Page with "
         "`cursor`; keep the last `next_cursor` to fetch only what is new later.",
         sync_to_thread=True,
@@ -140,12 +185,15 @@ class OrganisationReceiptsController(Controller):
 class WebhookController(Controller):
     path = "/api/v1/webhook"
     tags = ["organisation API"]
-    security = [{"client": []}]
+    security = CLIENT
     cache_control = CacheControlHeader(no_store=True)
     dependencies = {"organisation_client": Provide(provide_client, sync_to_thread=True)}
 
     @get(
-        "/", summary="Where notices of narrowed, revoked and expired grants go", sync_to_thread=True
+        "/",
+        summary="Where notices of narrowed, revoked and expired grants go",
+        responses=errors(CLIENT_ERRORS, _NO_WEBHOOK),
+        sync_to_thread=True,
     )
     def get_webhook(
         self, organisation_client: NamedDependency[Client], notices: NamedDependency[NoticeService]
@@ -161,6 +209,7 @@ class WebhookController(Controller):
         description="Each notice is a POST of the signed receipt (`Content-Type: application/jose`)"
         " with `Idempotency-Key: <receipt id>`; answer 2xx once stored. Undelivered notices are "
         "retried with exponential backoff; the same receipt may arrive more than once.",
+        responses=errors(CLIENT_ERRORS, JSON_BODY_ERRORS, domain(InvalidWebhookUrl), AUDITED),
         sync_to_thread=True,
     )
     def set_webhook(
@@ -171,7 +220,13 @@ class WebhookController(Controller):
     ) -> WebhookOut:
         return webhook_out(notices.set_webhook(organisation_client.organisation_id, data.url))
 
-    @delete("/", status_code=HTTP_204_NO_CONTENT, summary="Stop notices", sync_to_thread=True)
+    @delete(
+        "/",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Stop notices",
+        responses=errors(CLIENT_ERRORS, AUDITED),
+        sync_to_thread=True,
+    )
     def remove_webhook(
         self, organisation_client: NamedDependency[Client], notices: NamedDependency[NoticeService]
     ) -> None:
@@ -182,6 +237,8 @@ class WebhookController(Controller):
     "/.well-known/jwks.json",
     summary="The public keys that sign receipts (retired ones included)",
     tags=["receipts"],
+    security=PUBLIC,
+    responses={200: ResponseSpec(JsonWebKeySet, description="The keys", generate_examples=False)},
     cache_control=CacheControlHeader(public=True, max_age=300),
     sync_to_thread=True,
 )

@@ -5,10 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from consent.examples import example_config
 from consent.notices import Webhook
 from consent.receipts import Receipt
+
+_SUMMARY = {
+    "id": "98bf3c70-a019-4e2c-9c80-25000a965abc",
+    "grant_id": "633d13bc-3cc4-4d4b-b358-11ff0eab39fe",
+    "organisation_id": "df547580-a34f-4326-997c-5c476a9e0a2b",
+    "organisation_name": "Asha Community Health",
+    "sequence": 1,
+    "event_type": "given",
+    "issued_at": "2026-11-23T19:54:02.320031Z",
+    "kid": "sig-4698309b",
+}
+_JWS = "eyJhbGciOiJFZERTQSIsImtpZCI6InNpZy00Njk4MzA5YiJ9.eyJyZWNlaXB0SWQiOiI5OGJmIn0.c2lnbmF0dXJl"
+_WEBHOOK = {
+    "url": "https://ngo.example/pds/notices",
+    "created_at": "2026-11-23T19:54:02.320031Z",
+    "updated_at": "2026-11-23T19:54:02.320031Z",
+}
 
 
 class ReceiptSummary(BaseModel):
@@ -25,6 +43,8 @@ class ReceiptSummary(BaseModel):
 
 
 class ReceiptList(BaseModel):
+    model_config = example_config({"items": [_SUMMARY], "next_cursor": None})
+
     items: list[ReceiptSummary]
     next_cursor: str | None = Field(
         description="pass as `cursor` for the next page; null at the end"
@@ -32,6 +52,15 @@ class ReceiptList(BaseModel):
 
 
 class ReceiptDetail(ReceiptSummary):
+    model_config = example_config(
+        {
+            **_SUMMARY,
+            "jws": _JWS,
+            "header": {"alg": "EdDSA", "kid": "sig-4698309b", "typ": "consent-receipt+jwt"},
+            "payload": {"consentReceiptID": _SUMMARY["id"], "jurisdiction": "IN"},
+        }
+    )
+
     jws: str = Field(description="the receipt as issued: a compact JWS (EdDSA)")
     header: dict[str, Any]
     payload: dict[str, Any] = Field(
@@ -50,20 +79,29 @@ class OrganisationReceipt(BaseModel):
 
 
 class OrganisationReceiptList(BaseModel):
+    model_config = example_config(
+        {
+            "items": [
+                {k: v for k, v in _SUMMARY.items() if not k.startswith("organisation")}
+                | {"jws": _JWS}
+            ],
+            "next_cursor": "c2VxOjE0",
+        }
+    )
+
     items: list[OrganisationReceipt]
     next_cursor: str | None
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"url": "https://ngo.example/pds/notices"}]},
-    )
+    model_config = example_config({"url": _WEBHOOK["url"]}, extra="forbid")
 
     url: str = Field(min_length=8, max_length=2000, description="an https URL")
 
 
 class WebhookOut(BaseModel):
+    model_config = example_config(_WEBHOOK)
+
     url: str
     created_at: datetime
     updated_at: datetime
@@ -97,3 +135,33 @@ def for_organisation(receipt: Receipt) -> OrganisationReceipt:
 
 def webhook_out(webhook: Webhook) -> WebhookOut:
     return WebhookOut(url=webhook.url, created_at=webhook.created_at, updated_at=webhook.updated_at)
+
+
+class JsonWebKey(BaseModel):
+    kty: str = Field(description="OKP")
+    crv: str = Field(description="Ed25519")
+    x: str
+    kid: str
+    alg: str = Field(description="EdDSA")
+    use: str = Field(description="sig")
+
+
+class JsonWebKeySet(BaseModel):
+    """RFC 7517: the keys that sign receipts, retired ones included (old receipts stay valid)."""
+
+    model_config = example_config(
+        {
+            "keys": [
+                {
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": "H2lHBZDa4LW-vDMMmnToOJ-xUqAdzv4tGkgHVNZJff4",
+                    "kid": "sig-4698309b",
+                    "alg": "EdDSA",
+                    "use": "sig",
+                }
+            ]
+        }
+    )
+
+    keys: list[JsonWebKey]

@@ -14,19 +14,43 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from consent.access import AccessChecker, AccessContext, InvalidAccessToken
 from pds.audit.consent_hooks import organisation, token_refused
 from pds.audit.trail import Accessor
+from pds.contract import (
+    AUDITED,
+    BEARER,
+    BEARER_ERRORS,
+    INVALID_REQUEST,
+    JSON_BODY_ERRORS,
+    RECORD_READ_ERRORS,
+    RECORD_TYPE_ERRORS,
+    RECORD_WRITE_ERRORS,
+    STORED_DATA_ERRORS,
+    documented,
+    domain,
+    errors,
+    link_to,
+)
 from pds.records.catalogue import get_record_type
-from pds.records.idempotency import IdempotencyKey, IdempotentRequest
+from pds.records.idempotency import IdempotencyKey, IdempotencyKeyReused, IdempotentRequest
+from pds.records.routes import RecordType
 from pds.records.schemas import RecordCreate, RecordList, RecordOut, RecordUpdate
 from pds.records.service import RecordService, RecordView
 
 RecordId = Annotated[str, FromPath, Parameter(max_length=64, description="record id")]
+_ID = "$response.body#/id"
+_CREATED = documented(
+    status="201",
+    links={
+        "ReadRecord": link_to("ApiV1RecordsRecordIdGetRecord", "Read it", record_id=_ID),
+        "ChangeRecord": link_to("ApiV1RecordsRecordIdUpdateRecord", "Change it", record_id=_ID),
+    },
+)
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
@@ -91,24 +115,36 @@ def read_record(
 class OrganisationRecordsController(Controller):
     path = "/api/v1/records"
     tags = ["organisation API"]
-    security = [{"bearer": []}]
+    security = BEARER
     cache_control = CacheControlHeader(no_store=True)
     # A network database must not block the event loop, so the check runs in a worker thread.
     dependencies = {"access": Provide(provide_access, sync_to_thread=True)}
 
-    @get("/", summary="The person's records this token may read", sync_to_thread=True)
+    @get(
+        "/",
+        summary="The person's records this token may read",
+        responses=errors(
+            BEARER_ERRORS, INVALID_REQUEST, RECORD_TYPE_ERRORS, STORED_DATA_ERRORS, AUDITED
+        ),
+        sync_to_thread=True,
+    )
     def list_records(
         self,
         access: NamedDependency[AccessContext],
         records: NamedDependency[RecordService],
-        type: Annotated[str | None, QueryParameter(name="type", max_length=64)] = None,
+        type: RecordType = None,
     ) -> RecordList:
         if type is not None:
             get_record_type(type)
         views = records.list_records(access.person_id, type_name=type, by=organisation(access))
         return RecordList(items=[_out(view) for view in views])
 
-    @get("/{record_id:str}", summary="One record, if this token may read its type")
+    @get(
+        "/{record_id:str}",
+        summary="One record, if this token may read its type",
+        description="A record of a type the token may not read is answered like a missing one.",
+        responses=errors(BEARER_ERRORS, INVALID_REQUEST, RECORD_READ_ERRORS, AUDITED),
+    )
     async def get_record(
         self,
         request: Request[Any, Any, Any],
@@ -124,6 +160,16 @@ class OrganisationRecordsController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Add a record of a type this token may write",
+        response_description="The new record (version 1)",
+        description="With an `Idempotency-Key`, a repeated request returns the first answer.",
+        responses=errors(
+            BEARER_ERRORS,
+            JSON_BODY_ERRORS,
+            RECORD_WRITE_ERRORS,
+            domain(IdempotencyKeyReused),
+            AUDITED,
+        ),
+        operation_class=_CREATED,
         sync_to_thread=True,
     )
     def create_record(
@@ -148,6 +194,9 @@ class OrganisationRecordsController(Controller):
     @put(
         "/{record_id:str}",
         summary="Change a record of a type this token may write",
+        responses=errors(
+            BEARER_ERRORS, JSON_BODY_ERRORS, RECORD_WRITE_ERRORS, RECORD_READ_ERRORS, AUDITED
+        ),
         sync_to_thread=True,
     )
     def update_record(

@@ -10,10 +10,29 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from pds.contract import (
+    AUDITED,
+    INVALID_REQUEST,
+    JSON_BODY_ERRORS,
+    PUBLIC,
+    RATE_LIMITED,
+    RECORD_READ_ERRORS,
+    RECORD_TYPE_ERRORS,
+    RECORD_WRITE_ERRORS,
+    SESSION,
+    SESSION_ERRORS,
+    SESSION_WRITE_ERRORS,
+    STORED_DATA_ERRORS,
+    documented,
+    domain,
+    errors,
+    link_to,
+)
 from pds.people.service import Principal
 from pds.records.catalogue import CATALOGUE, CATEGORIES, get_record_type
-from pds.records.idempotency import IdempotencyKey, IdempotentRequest
+from pds.records.idempotency import IdempotencyKey, IdempotencyKeyReused, IdempotentRequest
 from pds.records.schemas import (
+    RECORD_TYPE_NAMES,
     RecordCreate,
     RecordList,
     RecordOut,
@@ -23,9 +42,30 @@ from pds.records.schemas import (
     VersionList,
     VersionOut,
 )
-from pds.records.service import RecordService, RecordView
+from pds.records.service import RecordNotFound, RecordService, RecordView
 
 RecordId = Annotated[str, FromPath, Parameter(max_length=64, description="record id")]
+RecordType = Annotated[
+    str | None,
+    QueryParameter(
+        name="type",
+        max_length=64,
+        description="only this type",
+        schema_extra={"enum": RECORD_TYPE_NAMES},
+    ),
+]
+_ID = "$response.body#/id"
+_CREATED = documented(
+    status="201",
+    links={
+        "ReadRecord": link_to("ApiV1MeRecordsRecordIdGetRecord", "Read it", record_id=_ID),
+        "ChangeRecord": link_to("ApiV1MeRecordsRecordIdUpdateRecord", "Change it", record_id=_ID),
+        "RecordVersions": link_to(
+            "ApiV1MeRecordsRecordIdVersionsRecordVersions", "Its versions", record_id=_ID
+        ),
+        "DeleteRecord": link_to("ApiV1MeRecordsRecordIdDeleteRecord", "Delete it", record_id=_ID),
+    },
+)
 
 
 def _out(view: RecordView) -> RecordOut:
@@ -35,13 +75,21 @@ def _out(view: RecordView) -> RecordOut:
 class MyRecordsController(Controller):
     path = "/api/v1/me/records"
     tags = ["records"]
+    security = SESSION
 
-    @get("/", summary="List my records", sync_to_thread=True)
+    @get(
+        "/",
+        summary="List my records",
+        responses=errors(
+            SESSION_ERRORS, INVALID_REQUEST, RECORD_TYPE_ERRORS, STORED_DATA_ERRORS, AUDITED
+        ),
+        sync_to_thread=True,
+    )
     def list_records(
         self,
         principal: NamedDependency[Principal],
         records: NamedDependency[RecordService],
-        type: Annotated[str | None, QueryParameter(name="type", max_length=64)] = None,
+        type: RecordType = None,
     ) -> RecordList:
         if type is not None:
             get_record_type(type)
@@ -49,7 +97,22 @@ class MyRecordsController(Controller):
             items=[_out(v) for v in records.list_records(principal.person_id, type_name=type)]
         )
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Add a record", sync_to_thread=True)
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Add a record",
+        response_description="The new record (version 1)",
+        description="With an `Idempotency-Key`, a repeated request returns the first answer.",
+        responses=errors(
+            SESSION_WRITE_ERRORS,
+            JSON_BODY_ERRORS,
+            RECORD_WRITE_ERRORS,
+            domain(IdempotencyKeyReused),
+            AUDITED,
+        ),
+        operation_class=_CREATED,
+        sync_to_thread=True,
+    )
     def create_record(
         self,
         data: JSONBody[RecordCreate],
@@ -67,7 +130,12 @@ class MyRecordsController(Controller):
             records.create(principal.person_id, data.type, data.value, idempotency=idempotency)
         )
 
-    @get("/{record_id:str}", summary="Read one record (its current version)", sync_to_thread=True)
+    @get(
+        "/{record_id:str}",
+        summary="Read one record (its current version)",
+        responses=errors(SESSION_ERRORS, INVALID_REQUEST, RECORD_READ_ERRORS, AUDITED),
+        sync_to_thread=True,
+    )
     def get_record(
         self,
         record_id: RecordId,
@@ -79,6 +147,14 @@ class MyRecordsController(Controller):
     @put(
         "/{record_id:str}",
         summary="Change a record (keeps the earlier version)",
+        description="Give `expected_version` to change it only if nobody else did meanwhile.",
+        responses=errors(
+            SESSION_WRITE_ERRORS,
+            JSON_BODY_ERRORS,
+            RECORD_WRITE_ERRORS,
+            RECORD_READ_ERRORS,
+            AUDITED,
+        ),
         sync_to_thread=True,
     )
     def update_record(
@@ -98,6 +174,9 @@ class MyRecordsController(Controller):
         "/{record_id:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Delete a record",
+        responses=errors(
+            SESSION_WRITE_ERRORS, INVALID_REQUEST, domain(RecordNotFound), RATE_LIMITED, AUDITED
+        ),
         sync_to_thread=True,
     )
     def delete_record(
@@ -111,6 +190,7 @@ class MyRecordsController(Controller):
     @get(
         "/{record_id:str}/versions",
         summary="Every version of a record, newest first",
+        responses=errors(SESSION_ERRORS, INVALID_REQUEST, RECORD_READ_ERRORS, AUDITED),
         sync_to_thread=True,
     )
     def record_versions(
@@ -130,6 +210,8 @@ class MyRecordsController(Controller):
     "/api/v1/record-types",
     tags=["records"],
     summary="The record-type catalogue",
+    description="Each type with the JSON Schema its values must match.",
+    security=PUBLIC,
     sync_to_thread=True,
 )
 def list_record_types() -> RecordTypeList:
