@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    bindparam,
     insert,
     select,
 )
@@ -177,12 +178,16 @@ def organisation_exists(conn: Connection, organisation_id: str) -> bool:
     return conn.execute(query).first() is not None
 
 
+# Built once: every token request authenticates its client with it.
+_CLIENT = (
+    select(oauth_clients, organisations.c.name.label("organisation_name"))
+    .join(organisations, organisations.c.id == oauth_clients.c.organisation_id)
+    .where(oauth_clients.c.client_id == bindparam("client_id"))
+)
+
+
 def get_client(conn: Connection, client_id: str) -> Client | None:
-    row = conn.execute(
-        select(oauth_clients, organisations.c.name.label("organisation_name"))
-        .join(organisations, organisations.c.id == oauth_clients.c.organisation_id)
-        .where(oauth_clients.c.client_id == client_id)
-    ).first()
+    row = conn.execute(_CLIENT, {"client_id": client_id}).first()
     if row is None:
         return None
     return Client(

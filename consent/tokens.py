@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
     update,
 )
@@ -126,21 +127,37 @@ class NewTokens:
     access_expires_at: datetime
 
 
+# The token endpoint's statements, built once so SQLAlchemy compiles each once (every refresh
+# runs both).
+_SAVE_TOKENS = insert(oauth_tokens)
+_NOW = bindparam("now", type_=Timestamp())
+_ROTATE = (
+    update(oauth_tokens)
+    .where(
+        oauth_tokens.c.id == bindparam("token_id"),
+        oauth_tokens.c.rotated_at.is_(None),
+        oauth_tokens.c.revoked_at.is_(None),
+    )
+    .values(rotated_at=_NOW, revoked_at=_NOW)
+)
+
+
 def save_tokens(conn: Connection, new: NewTokens) -> str:
     token_id = new_id()
     conn.execute(
-        insert(oauth_tokens).values(
-            id=token_id,
-            grant_id=new.grant_id,
-            family_id=new.family_id,
-            client_id=new.client_id,
-            person_id=new.person_id,
-            scope=new.scope,
-            access_hash=token_hash(new.access_token),
-            refresh_hash=None if new.refresh_token is None else token_hash(new.refresh_token),
-            issued_at=new.issued_at,
-            access_expires_at=new.access_expires_at,
-        )
+        _SAVE_TOKENS,
+        {
+            "id": token_id,
+            "grant_id": new.grant_id,
+            "family_id": new.family_id,
+            "client_id": new.client_id,
+            "person_id": new.person_id,
+            "scope": new.scope,
+            "access_hash": token_hash(new.access_token),
+            "refresh_hash": None if new.refresh_token is None else token_hash(new.refresh_token),
+            "issued_at": new.issued_at,
+            "access_expires_at": new.access_expires_at,
+        },
     )
     return token_id
 
@@ -150,15 +167,7 @@ def rotate_refresh(conn: Connection, token_id: str, now: datetime) -> bool:
 
     The pair's access token is revoked with it: the client has just received a new one.
     """
-    result = conn.execute(
-        update(oauth_tokens)
-        .where(
-            oauth_tokens.c.id == token_id,
-            oauth_tokens.c.rotated_at.is_(None),
-            oauth_tokens.c.revoked_at.is_(None),
-        )
-        .values(rotated_at=now, revoked_at=now)
-    )
+    result = conn.execute(_ROTATE, {"token_id": token_id, "now": now})
     return result.rowcount == 1
 
 

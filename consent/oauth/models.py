@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from consent.grants import GrantState, grants
 from consent.organisations import Client
@@ -165,6 +165,14 @@ _TOKEN_WITH_GRANT = select(
 ).join(grants, grants.c.id == oauth_tokens.c.grant_id)
 
 
+# Built once (not per call), so SQLAlchemy compiles each once: the token endpoint runs one per
+# request.
+_BY_HASH = {
+    "access_token": _TOKEN_WITH_GRANT.where(oauth_tokens.c.access_hash == bindparam("digest")),
+    "refresh_token": _TOKEN_WITH_GRANT.where(oauth_tokens.c.refresh_hash == bindparam("digest")),
+}
+
+
 def find_token(conn: Connection, token: str, hint: str | None, now: datetime) -> StoredToken | None:
     """A token by its string, as access token or refresh token (the hint only orders the search)."""
     digest = token_hash(token)
@@ -174,10 +182,7 @@ def find_token(conn: Connection, token: str, hint: str | None, now: datetime) ->
         else ["access_token", "refresh_token"]
     )
     for kind in kinds:
-        column = (
-            oauth_tokens.c.access_hash if kind == "access_token" else oauth_tokens.c.refresh_hash
-        )
-        row = conn.execute(_TOKEN_WITH_GRANT.where(column == digest)).first()
+        row = conn.execute(_BY_HASH[kind], {"digest": digest}).first()
         if row is not None:
             return _stored_token(row, kind, now)
     return None
