@@ -154,6 +154,7 @@ class FuzzReport:
     operations: set[str] = field(default_factory=set)
     requests: Counter[str] = field(default_factory=Counter)  # by phase
     statuses: Counter[int] = field(default_factory=Counter)
+    checks: Counter[str] = field(default_factory=Counter)  # checks run, by name
     failures: dict[str, str] = field(default_factory=dict)  # one per operation and kind
     errors: list[str] = field(default_factory=list)
     stop_reason: str = ""
@@ -168,6 +169,7 @@ class FuzzReport:
                 self.statuses[interaction.response.status_code] += 1
         for checks in event.recorder.checks.values():
             for check in checks:
+                self.checks[check.name] += 1
                 if check.status == Status.FAILURE and check.failure_info is not None:
                     failure = check.failure_info.failure
                     key = f"{failure.operation or event.label} {check.name}: {failure.title}"
@@ -181,7 +183,8 @@ class FuzzReport:
         return (
             f"schemathesis: {len(self.operations)} operations, {sum(self.requests.values())} "
             f"requests ({phases}) in {self.seconds:.0f} s, seed {SEED}, stop: {self.stop_reason}\n"
-            f"statuses: {statuses}\nfailures: {len(self.failures)}, errors: {len(self.errors)}"
+            f"statuses: {statuses}\nchecks: {dict(sorted(self.checks.items()))}\n"
+            f"failures: {len(self.failures)}, errors: {len(self.errors)}"
         )
 
 
@@ -212,3 +215,4 @@ def test_every_operation_keeps_the_contract_for_every_role(world: FuzzWorld) -> 
     assert report.operations >= documented, documented - report.operations
     assert report.statuses and max(report.statuses) < 500, report.summary()
     assert report.requests["stateful"] > 0, "no stateful sequences ran (are the links there?)"
+    assert report.checks["ignored_auth"] > 0 and report.checks["response_schema_conformance"] > 0
