@@ -22,6 +22,7 @@ from pds import problems
 from pds.account.routes import MyAccountController
 from pds.account.service import AccountService
 from pds.allow import allow_header_middleware
+from pds.audit.backup import check_restored_root, checkpoint_fact
 from pds.audit.health import checkpoint_freshness_check
 from pds.audit.metrics import audit_metrics
 from pds.audit.routes import AuditController, MyActivityController
@@ -124,6 +125,8 @@ def build_services(settings: Settings) -> Services:
     services.metric_sources.append(receipt_metrics)
     services.metric_sources.append(audit_metrics)
     services.readiness_checks.extend(core_readiness_checks(db, keys))
+    services.backup_facts.append(checkpoint_fact(audit.auditor))
+    services.restore_checks.append(check_restored_root)
     services.readiness_checks.append(
         checkpoint_freshness_check(db, settings.audit_checkpoint_every_seconds)
     )

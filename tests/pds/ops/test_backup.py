@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from pds.cli import main
@@ -78,3 +81,25 @@ def test_someone_erased_after_the_backup_stays_unreadable_after_restore(
     assert response.status_code == 410
     assert response.json()["type"].endswith("/account-erased")
     assert "+919876543210" not in response.text
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+def test_restore_checks_the_audit_root_signed_at_backup_time(
+    client: Any, settings: Settings, services: Any, tmp_path: Path
+) -> None:
+    sign_up(client)
+    client.post("/api/v1/me/records", json=PHONE)
+    target = tmp_path / "pds.backup"
+    assert _cli(settings, "backup", str(target)).exit_code == 0
+    manifest = json.loads(target.with_name("pds.backup.manifest.json").read_text())
+    assert manifest["audit_checkpoint"]["tree_size"] >= 2
+    assert _cli(settings, "restore", str(target), "--yes").exit_code == 0  # the root matches
+
+    tampered = sqlite3.connect(target)  # someone edits the backup's log
+    tampered.execute("UPDATE audit_entries SET leaf_hash = zeroblob(32) WHERE seq = 1")
+    tampered.execute("DELETE FROM audit_nodes")
+    tampered.commit()
+    tampered.close()
+    refused = _cli(settings, "restore", str(target), "--yes")
+    assert refused.exit_code != 0
+    assert "does not match the checkpoint taken at backup" in refused.output
