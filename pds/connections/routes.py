@@ -20,12 +20,26 @@ from pds.contract import (
     SESSION,
     SESSION_ERRORS,
     SESSION_WRITE_ERRORS,
+    documented,
     domain,
     errors,
+    link_to,
 )
 from pds.people.service import Principal
 
 GrantId = Annotated[str, FromPath, Parameter(max_length=64, description="grant id")]
+_FIRST = "$response.body#/items/0/id"
+_LISTED = documented(
+    links={
+        "ReadConnection": link_to("ApiV1MeGrantsGrantIdGetGrant", "The first one", grant_id=_FIRST),
+        "NarrowConnection": link_to(
+            "ApiV1MeGrantsGrantIdNarrowGrant", "Narrow the first one", grant_id=_FIRST
+        ),
+        "RevokeConnection": link_to(
+            "ApiV1MeGrantsGrantIdRevokeGrant", "Revoke the first one", grant_id=_FIRST
+        ),
+    }
+)
 
 
 class MyConnectionsController(Controller):
@@ -38,6 +52,7 @@ class MyConnectionsController(Controller):
         summary="My connections: who may access what, why, and until when",
         description="Ended connections (revoked or expired) stay listed with their state.",
         responses=errors(SESSION_ERRORS),
+        operation_class=_LISTED,
         sync_to_thread=True,
     )
     def list_grants(

@@ -38,6 +38,7 @@ from pds.contract import (
     domain,
     errors,
     http_case,
+    link_to,
 )
 from pds.people.service import Principal
 from pds.receipts.schemas import (
@@ -102,6 +103,15 @@ class MyReceiptsController(Controller):
         "/",
         summary="My consent receipts, newest first",
         responses=errors(SESSION_ERRORS, _PAGE_ERRORS),
+        operation_class=documented(
+            links={
+                "ReadReceipt": link_to(
+                    "ApiV1MeReceiptsReceiptIdGetReceipt",
+                    "The newest one",
+                    receipt_id="$response.body#/items/0/id",
+                )
+            }
+        ),
         sync_to_thread=True,
     )
     def list_receipts(
