@@ -29,6 +29,7 @@ from pds.audit.routes import AuditController, MyActivityController
 from pds.audit.wiring import AuditServices, audit_lifespan, build_audit
 from pds.backup import ManifestFact, RestoreCheck
 from pds.baseline import bench_baseline
+from pds.connections.metrics import consent_metrics
 from pds.connections.wiring import (
     ConsentServices,
     build_consent,
@@ -124,6 +125,7 @@ def build_services(settings: Settings) -> Services:
     services = Services(settings, db, keys, people, records, account, consent, audit, receipts)
     services.metric_sources.append(receipt_metrics)
     services.metric_sources.append(audit_metrics)
+    services.metric_sources.append(consent_metrics)
     services.readiness_checks.extend(core_readiness_checks(db, keys))
     services.backup_facts.append(checkpoint_fact(audit.auditor))
     services.restore_checks.append(check_restored_root)

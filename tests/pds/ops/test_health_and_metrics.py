@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,10 @@ def test_metrics_need_the_token_and_show_traffic(tmp_path: Path, database_url: s
     assert record["id"] not in text_body
     assert "pds_request_duration_seconds_bucket" in text_body
     assert "pds_people 1.0" in text_body
+    assert "pds_grants_active 0.0" in text_body
+    assert "pds_tokens_issued 0.0" in text_body
+    denied = re.search(r"^pds_accesses_denied (\S+)$", text_body, re.MULTILINE)
+    assert denied and float(denied.group(1)) >= 1  # the unknown record read above was denied
     assert "pds_records 1.0" in text_body
 
 
