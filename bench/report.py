@@ -45,9 +45,9 @@ def machine() -> str:
 def _value(figure: Figure) -> str:
     cpu = figure.detail.get("cpu_ratio")
     if figure.unit == "ratio" and cpu:
-        return f"{figure.value:.2f} (CPU/request: {cpu:.2f})"
+        return f"{figure.value:.3f} (CPU/request: {cpu:.3f})"
     if figure.unit == "ratio":
-        return f"{figure.value:.2f}"
+        return f"{figure.value:.3f}"
     if figure.unit == "s":
         return f"{figure.value:.2f} s"
     if figure.unit == "MB":
