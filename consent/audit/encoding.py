@@ -69,3 +69,35 @@ def canonical_entry(entry: Mapping[str, object]) -> bytes:
 def entry_leaf_hash(entry: Mapping[str, object]) -> bytes:
     """Return the RFC 9162 leaf hash H(0x00 || canonical entry)."""
     return leaf_hash(canonical_entry(entry))
+
+
+# An export's entry line is this prefix, the stored leaf hash, then the canonical encoding minus
+# its opening brace: still one JSON object with every field, and the verifier can hash the tail
+# as it stands instead of parsing and re-encoding a million entries (see `split_entry_line`).
+ENTRY_LINE_PREFIX = b'{"type":"entry","leaf_hash":"'
+_HASH_B64_LENGTH = 44  # base64 of a SHA-256 digest
+_TAIL_AT = len(ENTRY_LINE_PREFIX) + _HASH_B64_LENGTH + 2  # after the hash's closing `",`
+_SEQ_KEY = b',"seq":'  # never inside a string value: canonical JSON escapes a `"` there as `\"`
+
+
+def entry_line(stored_b64: str, canonical: bytes) -> str:
+    """The export line of an entry whose canonical encoding is `canonical`."""
+    return f'{ENTRY_LINE_PREFIX.decode()}{stored_b64}",{canonical.decode("utf-8")[1:]}\n'
+
+
+def split_entry_line(line: bytes) -> tuple[bytes, bytes, int] | None:
+    """(stored leaf hash in base64, the canonical bytes, seq) of a line `entry_line` wrote.
+
+    None for any other shape; the caller then parses the line as JSON. The bytes are whatever the
+    line holds, so they are trusted only once they hash to the stored leaf hash and the tree they
+    build matches a signed checkpoint.
+    """
+    if not line.startswith(ENTRY_LINE_PREFIX) or line[_TAIL_AT - 2 : _TAIL_AT] != b'",':
+        return None
+    canonical = b"{" + line[_TAIL_AT:].rstrip(b"\r\n")
+    at = canonical.find(_SEQ_KEY)
+    end = canonical.find(b",", at + len(_SEQ_KEY))
+    digits = canonical[at + len(_SEQ_KEY) : end]
+    if at < 0 or end < 0 or not digits.isdigit():
+        return None
+    return line[len(ENTRY_LINE_PREFIX) : _TAIL_AT - 2], canonical, int(digits)

@@ -21,12 +21,12 @@ import structlog
 from sqlalchemy import BigInteger, bindparam, select, type_coerce
 
 from consent.audit.checkpoints import StoredCheckpoint, checkpoints_between
-from consent.audit.encoding import FIELDS, entry_leaf_hash
+from consent.audit.encoding import FIELDS, canonical_entry, entry_line
 from consent.audit.models import audit_entries
 from consent.audit.note import format_time
 from consent.audit.tree import NodeStore
 from consent.storage import Transactions, utcnow
-from crypto.merkle import TreeBuilder
+from crypto.merkle import TreeBuilder, leaf_hash
 
 EXPORT_FORMAT = "pds-audit-export/1"
 BATCH = 2000
@@ -112,12 +112,16 @@ class Export:
         problems: list[str],
     ) -> Iterator[str]:
         stored = bytes(row.pop("leaf_hash"))
+        canonical = _canonical_or_none(row)
         if row["seq"] != builder.size + 1:
             problems.append(f"entry {builder.size + 1} is missing")
-        elif _leaf_or_none(row) != stored:
+        elif canonical is None or leaf_hash(canonical) != stored:
             problems.append(f"entry {row['seq']} does not match its leaf hash")
         builder.append(stored)
-        yield _line({"type": "entry", **row, "leaf_hash": _b64(stored)})
+        if canonical is None:
+            yield _line({"type": "entry", **row, "leaf_hash": _b64(stored)})
+        else:
+            yield entry_line(_b64(stored), canonical)
         interim = pending.get(builder.size)
         if interim is not None:
             if interim.root != builder.root():
@@ -125,11 +129,11 @@ class Export:
             yield _line({"type": "checkpoint", "note": interim.note})
 
 
-def _leaf_or_none(row: dict[str, Any]) -> bytes | None:
+def _canonical_or_none(row: dict[str, Any]) -> bytes | None:
     # A row edited into the wrong shape is a bad entry to report, not a reason to stop the
     # export (and a ValueError would end a Litestar stream silently).
     try:
-        return entry_leaf_hash(row)
+        return canonical_entry(row)
     except ValueError:
         return None
 

@@ -15,12 +15,19 @@ checkpoint that still verifies.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from consent.audit.encoding import MalformedEntry, canonical_entry, entry_leaf_hash
+from consent.audit.encoding import (
+    ENTRY_LINE_PREFIX,
+    MalformedEntry,
+    canonical_entry,
+    entry_leaf_hash,
+    split_entry_line,
+)
 from consent.audit.note import (
     Checkpoint,
     NoteError,
@@ -60,7 +67,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
 
 
-def _decode(line: str, seq_hint: int) -> dict[str, Any]:
+def _decode(line: str | bytes, seq_hint: int) -> dict[str, Any]:
     try:
         document = json.loads(line)
     except ValueError:
@@ -152,6 +159,29 @@ class _Verifier:
         self.report.entries += 1
         self._check_saved_at(self.builder.size)
 
+    def entry_as_written(self, line: bytes) -> bool:
+        """Take an entry line exactly as the service wrote it, hashing its canonical tail.
+
+        False (nothing recorded) for anything unexpected, and `entry` then re-derives the
+        canonical encoding from the parsed line, reports precisely what is wrong, and hashes
+        the same bytes whenever the line was untouched.
+        """
+        parts = split_entry_line(line)
+        if parts is None:
+            return False
+        stored_b64, canonical, seq = parts
+        try:
+            stored = binascii.a2b_base64(stored_b64, strict_mode=True)
+        except binascii.Error:
+            return False
+        computed = leaf_hash(canonical)
+        if computed != stored or seq != self.builder.size + 1:
+            return False
+        self.builder.append(computed)
+        self.report.entries += 1
+        self._check_saved_at(self.builder.size)
+        return True
+
     def checkpoint(self, document: dict[str, Any]) -> None:
         checkpoint = self._open(document.get("note"))
         self._check_root(checkpoint)
@@ -204,19 +234,22 @@ class _Verifier:
         self.report.saved_checkpoint = f"consistent (size {saved.size}, by proof)"
 
 
-def _lines(lines: Iterable[str]) -> Iterator[str]:
+def _lines(lines: Iterable[str | bytes]) -> Iterator[str | bytes]:
     for line in lines:
-        if line.strip():
+        if line and not line.isspace():  # isspace stops at the first other character; strip copies
             yield line
 
 
 def verify_export(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     *,
     keys: Sequence[VerifierKey] | None = None,
     saved_checkpoint: str | None = None,
 ) -> Report:
-    """Verify an export; without `keys`, the export's own keys are used (with a warning)."""
+    """Verify an export; without `keys`, the export's own keys are used (with a warning).
+
+    Lines may be text or UTF-8 bytes; bytes (a file opened in binary mode) are faster.
+    """
     report = Report()
     stream = _lines(lines)
     try:
@@ -247,8 +280,11 @@ def verify_export(
     return report
 
 
-def _consume(stream: Iterator[str], verifier: _Verifier) -> None:
-    for line in stream:
+def _consume(stream: Iterator[str | bytes], verifier: _Verifier) -> None:
+    for text in stream:
+        line = text if isinstance(text, bytes) else text.encode("utf-8")
+        if line.startswith(ENTRY_LINE_PREFIX) and verifier.entry_as_written(line):
+            continue
         document = _decode(line, verifier.builder.size + 1)
         kind = document.get("type")
         if kind == "entry":

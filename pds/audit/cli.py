@@ -78,7 +78,7 @@ def verify(
     except NoteError as exc:
         raise click.ClickException(f"bad key file: {exc}") from None
     saved = checkpoint_file.read_text(encoding="utf-8") if checkpoint_file else None
-    with export.open(encoding="utf-8") as lines:
+    with export.open("rb") as lines:
         report = verify_export(lines, keys=keys, saved_checkpoint=saved)
     if as_json:
         body = {
