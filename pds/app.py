@@ -210,8 +210,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         openapi_config=openapi_config(cookie, scope_labels()),
         plugins=[StrictModelSchemas()],
         # The worker delivers notices and sweeps expired grants while the app runs.
-        on_startup=[services.receipts.worker.start] if settings.background_worker else [],
-        on_shutdown=[services.receipts.worker.stop, services.db.dispose],
+        on_startup=[
+            services.db.start_background,
+            *([services.receipts.worker.start] if settings.background_worker else []),
+        ],
+        on_shutdown=[
+            services.receipts.worker.stop,
+            services.db.stop_background,
+            services.db.dispose,
+        ],
         # The audit clock: a signed checkpoint at least every T seconds, and retention.
         lifespan=[audit_lifespan(services.audit)],
         state=State({"services": services}),

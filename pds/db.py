@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from pds.group_commit import GroupCommit
+from pds.wal_checkpoints import AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 _WRITE_OPTION = "pds_write"
 P = ParamSpec("P")
@@ -42,6 +43,16 @@ class Database:
             )
         self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
         self._group = GroupCommit(self.write)
+        self._checkpointer = WalCheckpointer(self.engine) if self.is_sqlite else None
+
+    def start_background(self) -> None:
+        """While serving: SQLite checkpoints in a thread of their own (pds.wal_checkpoints)."""
+        if self._checkpointer is not None:
+            self._checkpointer.start()
+
+    def stop_background(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -105,6 +116,8 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
             # 32 MiB of page cache (default 2 MiB): the random-key indexes the hot path reads
             # and appends to (records, data keys, audit subjects) stay cached as tables grow.
             "cache_size=-32768",
+            # Checkpoints run in a thread while serving; this only bounds the WAL without it.
+            f"wal_autocheckpoint={AUTOCHECKPOINT_PAGES}",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
