@@ -59,6 +59,7 @@ from pds.receipts.wiring import (
     receipt_metrics,
     receipt_route_handlers,
 )
+from pds.records.organisation_routes import RecordFetch
 from pds.records.routes import MyRecordsController, list_record_types
 from pds.records.service import RecordService
 from pds.request_id import request_id_middleware
@@ -183,6 +184,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             "settings": constant(settings),
             "people": constant(services.people),
             "records": constant(services.records),
+            "record_fetch": constant(RecordFetch(services.consent.access, services.records)),
             "account": constant(services.account),
             "auditor": constant(services.audit.auditor),
             "principal": Provide(provide_principal, sync_to_thread=True),

@@ -8,7 +8,7 @@ else a person keeps. Every response is `Cache-Control: no-store`.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
@@ -112,6 +112,21 @@ def read_record(
     )
 
 
+@dataclass(frozen=True)
+class RecordFetch:
+    """The NGO fetch's collaborators as a single dependency.
+
+    Litestar resolves two or more dependencies of a handler concurrently, in an anyio task group
+    with a task each: on the hottest route that was a fifth of the handler's time here.
+    """
+
+    checker: AccessChecker
+    records: RecordService
+
+    def __call__(self, token: str | None, record_id: str) -> RecordOut:
+        return read_record(self.checker, self.records, token, record_id)
+
+
 class OrganisationRecordsController(Controller):
     path = "/api/v1/records"
     tags = ["organisation API"]
@@ -149,12 +164,11 @@ class OrganisationRecordsController(Controller):
         self,
         request: Request[Any, Any, Any],
         record_id: RecordId,
-        access_checker: NamedDependency[AccessChecker],
-        records: NamedDependency[RecordService],
+        record_fetch: NamedDependency[RecordFetch],
     ) -> RecordOut:
         # The hot path: one hop for the whole fetch (on the loop for SQLite, see Database.run_hot).
         token = bearer_token(request)
-        return await records.db.run_hot(read_record, access_checker, records, token, record_id)
+        return await record_fetch.records.db.run_hot(record_fetch, token, record_id)
 
     @post(
         "/",
