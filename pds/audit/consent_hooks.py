@@ -3,7 +3,7 @@ organisations refused at the records API. Each runs in the transaction of what i
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from consent.access import AccessContext
 from consent.audit.log import ActorType, AuditEvent
@@ -11,6 +11,7 @@ from consent.audit.refusals import explain_refusal
 from consent.grants import Actor, GrantEvent
 from consent.oauth.events import TokenEvent
 from consent.organisations import oauth_clients
+from consent.prepared import DriverStatement
 from consent.scopes import ScopeSet
 from consent.storage import utcnow
 from pds.audit.trail import Accessor, AuditTrail
@@ -25,6 +26,14 @@ _ACTORS = {
 def _types(scope: str | ScopeSet) -> tuple[str, ...]:
     scopes = ScopeSet.parse(scope) if isinstance(scope, str) else scope
     return tuple(sorted({s.record_type for s in scopes}))
+
+
+# Every token issued or refreshed names its organisation in the audit entry: compiled once.
+_CLIENT_ORGANISATION = DriverStatement(
+    select(oauth_clients.c.organisation_id).where(
+        oauth_clients.c.client_id == bindparam("client_id")
+    )
+)
 
 
 class ConsentAudit:
@@ -57,11 +66,8 @@ class ConsentAudit:
         )
 
     def token_changed(self, conn: Connection, event: TokenEvent) -> None:
-        organisation_id = conn.execute(
-            select(oauth_clients.c.organisation_id).where(
-                oauth_clients.c.client_id == event.client_id
-            )
-        ).scalar_one_or_none()
+        row = _CLIENT_ORGANISATION.first(conn, client_id=event.client_id)
+        organisation_id = None if row is None else row[0]
         entry = AuditEvent(
             f"token.{event.kind.value}",
             ActorType.ORGANISATION,

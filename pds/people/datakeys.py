@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
+from consent.prepared import DriverStatement
 from consent.storage import utcnow
 from crypto.aead import generate_key
 from crypto.keys import WrappedKey, generate_kek_id
@@ -30,14 +31,21 @@ def create_data_key(conn: Connection, keys: KeyStore, person_id: str) -> bytes:
     return data_key
 
 
+# Every audited action of a person derives their pseudonym from this key: compiled once.
+_WRAPPED_KEY = DriverStatement(
+    select(data_keys.c.kek_id, data_keys.c.wrapped).where(
+        data_keys.c.person_id == bindparam("person_id")
+    )
+)
+
+
 def load_data_key(conn: Connection, keys: KeyStore, person_id: str) -> bytes:
     """Unwrap the person's data key (a DecryptionError here means the key row was tampered with)."""
-    row = conn.execute(
-        select(data_keys.c.kek_id, data_keys.c.wrapped).where(data_keys.c.person_id == person_id)
-    ).first()
+    row = _WRAPPED_KEY.first(conn, person_id=person_id)
     if row is None:
         raise DataKeyMissing(person_id)
-    return keys.unwrap(WrappedKey(kek_id=row.kek_id, blob=bytes(row.wrapped)), person_id)
+    kek_id, wrapped = row
+    return keys.unwrap(WrappedKey(kek_id=kek_id, blob=bytes(wrapped)), person_id)
 
 
 def destroy_data_key(conn: Connection, person_id: str) -> None:
