@@ -7,9 +7,10 @@ It lives in `consent` (the lowest layer that touches a database) so that both `c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import BigInteger, Connection, Dialect, MetaData, String
 from sqlalchemy.types import TypeDecorator
@@ -62,6 +63,9 @@ def id_column_type() -> String:
     return String(36)
 
 
+T = TypeVar("T")
+
+
 class Transactions(Protocol):
     """What `consent` needs of a database: read and write transactions (pds.db.Database is one).
 
@@ -71,3 +75,7 @@ class Transactions(Protocol):
     def read(self) -> AbstractContextManager[Connection]: ...
 
     def write(self) -> AbstractContextManager[Connection]: ...
+
+    def run_hot(self, work: Callable[[], T]) -> Awaitable[T]:
+        """Await blocking database work from async code: inline where that is cheaper (SQLite)."""
+        ...

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from authlib.oauth2.rfc6749 import (
     InvalidRequestError,
     JsonPayload,
@@ -177,10 +176,12 @@ def _uri(request: Request[Any, Any, Any], issuer: str) -> str:
     return issuer + request.url.path + (f"?{query}" if query else "")
 
 
-async def in_thread(
+async def run_authlib(
     server: LitestarAuthorizationServer, run: Callable[[], OAuthResponse | None]
 ) -> OAuthResponse:
-    """Run an Authlib call off the event loop; input Authlib cannot describe is invalid_request."""
+    """Run an Authlib call as blocking database work (`Transactions.run_hot`: off the event loop
+    unless the database is a local SQLite file); input Authlib cannot describe is invalid_request.
+    """
 
     def guarded() -> OAuthResponse:
         try:
@@ -189,4 +190,4 @@ async def in_thread(
             return server.error_response(InvalidRequestError())
         return response if response is not None else server.error_response(InvalidRequestError())
 
-    return await anyio.to_thread.run_sync(guarded)
+    return await server.db.run_hot(guarded)

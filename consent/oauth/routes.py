@@ -22,8 +22,8 @@ from consent.oauth.adapter import (
     LitestarAuthorizationServer,
     OAuthResponse,
     form_call,
-    in_thread,
     json_call,
+    run_authlib,
 )
 from consent.oauth.contract import (
     FORM,
@@ -83,8 +83,8 @@ async def _form_endpoint(
     if call.repeats_a_parameter():  # RFC 6749 §3.2: parameters MUST NOT be repeated
         return oauth.error_response(InvalidRequestError("A parameter is repeated."), call)
     if name is None:
-        return await in_thread(oauth, lambda: oauth.create_token_response(call))
-    return await in_thread(oauth, lambda: oauth.create_endpoint_response(name, call))
+        return await run_authlib(oauth, lambda: oauth.create_token_response(call))
+    return await run_authlib(oauth, lambda: oauth.create_endpoint_response(name, call))
 
 
 async def token_endpoint(request: Request[Any, Any, Any], oauth: OAuthServer) -> OAuthResponse:
@@ -105,7 +105,7 @@ async def registration_endpoint(
     request: Request[Any, Any, Any], oauth: OAuthServer
 ) -> OAuthResponse:
     call = await json_call(request, oauth.issuer)
-    return await in_thread(
+    return await run_authlib(
         oauth, lambda: oauth.create_endpoint_response("client_registration", call)
     )
 
