@@ -20,7 +20,7 @@ import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from pds.group_commit import GroupCommit
+from pds.group_commit import DeferredWrites, GroupCommit
 from pds.wal_checkpoints import AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 _WRITE_OPTION = "pds_write"
@@ -44,6 +44,10 @@ class Database:
         self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
         self._group = GroupCommit(self.write)
         self._checkpointer = WalCheckpointer(self.engine) if self.is_sqlite else None
+
+    def defer_in_groups(self, deferred: DeferredWrites) -> None:
+        """Group commits hold these writes (the audit log's) back to the group's end."""
+        self._group.deferred = deferred
 
     def start_background(self) -> None:
         """While serving: SQLite checkpoints in a thread of their own (pds.wal_checkpoints)."""

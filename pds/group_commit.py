@@ -7,14 +7,20 @@ queue; one of them (the leader) runs everyone's work in one transaction, each ca
 own SAVEPOINT, commits once, and only then does each caller return. So an action and its audit
 entry still commit together or not at all, nobody is answered before the commit, one caller's
 failure rolls back only that caller's part, and a failed commit fails every caller of the group.
+
+The log's lock is the one thing every group waits for, so it must be held as briefly as possible:
+with a `DeferredWrites` (the audit log), each part's appends wait in memory and are written in
+one go at the end of the group, taking the lock only for those inserts and the commit. Each part
+runs in its caller's context (contextvars), so its entries carry its own request id.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any, Generic, TypeVar
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection
 
@@ -22,11 +28,26 @@ T = TypeVar("T")
 MAX_GROUP = 64
 
 
+class DeferredWrites(Protocol):
+    """Writes a group's parts make on its connection, held back until the group's end."""
+
+    def deferring(self, conn: Connection) -> AbstractContextManager[None]:
+        """Hold this connection's writes back inside; write them, in order, on a normal exit
+        (still inside the transaction); drop them on an exception."""
+
+    def mark(self, conn: Connection) -> int:
+        """A point to go back to if the part that starts now fails."""
+
+    def discard(self, conn: Connection, mark: int) -> None:
+        """Forget what was held back since `mark` (that part was rolled back)."""
+
+
 class _Job(Generic[T]):
-    __slots__ = ("done", "error", "lead", "value", "work")
+    __slots__ = ("context", "done", "error", "lead", "value", "work")
 
     def __init__(self, work: Callable[[Connection], T]) -> None:
         self.work = work
+        self.context = contextvars.copy_context()
         self.done = threading.Event()
         self.lead = False
         self.value: T | None = None
@@ -41,8 +62,13 @@ class _Job(Generic[T]):
 class GroupCommit:
     """`run(work)`: work(conn) inside a shared write transaction; returns after its commit."""
 
-    def __init__(self, write: Callable[[], AbstractContextManager[Connection]]) -> None:
+    def __init__(
+        self,
+        write: Callable[[], AbstractContextManager[Connection]],
+        deferred: DeferredWrites | None = None,
+    ) -> None:
         self._write = write
+        self.deferred = deferred
         self._mutex = threading.Lock()
         self._pending: list[_Job[Any]] = []
         self._busy = False
@@ -79,13 +105,20 @@ class GroupCommit:
 
     def _commit(self, group: list[_Job[Any]]) -> None:
         try:
-            with self._write() as conn:
+            deferred = self.deferred
+            with (
+                self._write() as conn,
+                nullcontext() if deferred is None else deferred.deferring(conn),
+            ):
                 for job in group:
+                    mark = 0 if deferred is None else deferred.mark(conn)
                     try:
                         with conn.begin_nested():
-                            job.value = job.work(conn)
+                            job.value = job.context.run(job.work, conn)
                     except Exception as exc:  # only this caller's part is rolled back
                         job.error = exc
+                        if deferred is not None:
+                            deferred.discard(conn, mark)
         except Exception as exc:  # the transaction or its commit failed: nothing happened
             for job in group:
                 if job.error is None:

@@ -4,12 +4,17 @@
 entry commit together or not at all, and if the entry cannot be written the action fails. Entries
 name people only by audit pseudonym; they carry ids, types, purposes and outcomes, never a
 personal-data value, a token or a password.
+
+Inside `AuditLog.deferring(conn)` (what PostgreSQL's group commit uses) appends wait in memory and
+are written together when the block ends, still inside the transaction: the log's lock is then
+held for those inserts and the commit only, not for everything else the transaction does.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -65,6 +70,8 @@ class AuditEvent:
 
 # Every audited action runs this: compiled once, run on the driver cursor with raw values.
 _INSERT = DriverStatement(insert(audit_entries))
+# conn.info key: the (event, request id) pairs appended inside `AuditLog.deferring`.
+_HELD = "consent.audit.held"
 
 
 class AuditLog:
@@ -85,22 +92,47 @@ class AuditLog:
         self.checkpoint_every = checkpoint_every
         self.clock = clock
 
-    def append(self, conn: Connection, event: AuditEvent) -> int:
-        """Append one entry in the caller's (write) transaction; return its seq."""
+    def append(self, conn: Connection, event: AuditEvent) -> None:
+        """Append one entry in the caller's (write) transaction."""
+        held: list[tuple[AuditEvent, str | None]] | None = conn.info.get(_HELD)
+        if held is not None:
+            held.append((event, self.request_id()))
+        else:
+            self._write(conn, [(event, self.request_id())])
+
+    @contextmanager
+    def deferring(self, conn: Connection) -> Iterator[None]:
+        """Hold appends back inside; write them in order when the block ends without error."""
+        conn.info[_HELD] = []
+        try:
+            yield
+            held = conn.info.pop(_HELD)
+            if held:
+                self._write(conn, held)
+        finally:
+            # Never leave the marker on a pooled connection: later appends would be lost.
+            conn.info.pop(_HELD, None)
+
+    def mark(self, conn: Connection) -> int:
+        return len(conn.info[_HELD])
+
+    def discard(self, conn: Connection, mark: int) -> None:
+        del conn.info[_HELD][mark:]
+
+    def _write(self, conn: Connection, entries: list[tuple[AuditEvent, str | None]]) -> None:
         try:
             lock_log(conn)
-            seq = log_size(conn) + 1
-            now = self.clock()
-            values = entry_values(seq, now, event, self.request_id())
-            leaf = entry_leaf_hash(values)
-            _INSERT.execute(conn, **_row(values), leaf_hash=leaf)
-            if seq % self.checkpoint_every == 0:
-                publish(conn, self.signer, seq, now)
+            first = log_size(conn) + 1
+            for seq, (event, request_id) in enumerate(entries, start=first):
+                now = self.clock()
+                values = entry_values(seq, now, event, request_id)
+                _INSERT.execute(conn, **_row(values), leaf_hash=entry_leaf_hash(values))
+                if seq % self.checkpoint_every == 0:
+                    publish(conn, self.signer, seq, now)
         except DBAPIError as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):
                 raise  # the database is away: the service answers 503 for that already
-            raise AuditUnavailable(event.action) from exc
-        return seq
+            raise AuditUnavailable(entries[0][0].action) from exc
 
 
 def _row(values: dict[str, Any]) -> dict[str, Any]:

@@ -76,8 +76,8 @@ class AuditTrail:
         except (DataKeyMissing, UnknownKeyError):
             return None
 
-    def append(self, conn: Connection, event: AuditEvent) -> int:
-        return self.log.append(conn, event)
+    def append(self, conn: Connection, event: AuditEvent) -> None:
+        self.log.append(conn, event)
 
     def event(
         self,

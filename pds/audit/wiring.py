@@ -50,6 +50,8 @@ def build_audit(settings: Settings, db: Database, keys: KeyStore) -> AuditServic
         request_id=current_request_id,
         checkpoint_every=settings.audit_checkpoint_every_entries,
     )
+    # On PostgreSQL, a group commit's entries are written at its end (the lock held briefly).
+    db.defer_in_groups(log)
     trail = AuditTrail(log, db, keys)
     retention = (
         None
