@@ -93,6 +93,18 @@ class DriverStatement:
         finally:
             cursor.close()
 
+    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a write once per row in one driver call (psycopg pipelines it: one round trip)."""
+        compiled = self._compiled(conn.dialect)
+        parameters: Any = [compiled.parameters(row) for row in rows]  # all one kind, per dialect
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(compiled.sql, parameters)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _translated(conn, compiled.sql, exc) from exc
+        finally:
+            cursor.close()
+
 
 def _translated(conn: Connection, sql: str, exc: Any) -> StatementError:
     dialect = conn.dialect

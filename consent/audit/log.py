@@ -123,12 +123,17 @@ class AuditLog:
         try:
             lock_log(conn)
             first = log_size(conn) + 1
+            rows: list[dict[str, Any]] = []
             for seq, (event, request_id) in enumerate(entries, start=first):
                 now = self.clock()
                 values = entry_values(seq, now, event, request_id)
-                _INSERT.execute(conn, **_row(values), leaf_hash=entry_leaf_hash(values))
-                if seq % self.checkpoint_every == 0:
+                rows.append({**_row(values), "leaf_hash": entry_leaf_hash(values)})
+                if seq % self.checkpoint_every == 0:  # the checkpoint reads the rows up to seq
+                    _INSERT.execute_many(conn, rows)
+                    rows = []
                     publish(conn, self.signer, seq, now)
+            if rows:
+                _INSERT.execute_many(conn, rows)
         except DBAPIError as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):
                 raise  # the database is away: the service answers 503 for that already
