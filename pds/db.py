@@ -96,8 +96,11 @@ class Database:
         Measured here: a local SQLite call on the loop is about 2x faster than the thread hop
         (~0.4 ms of GIL hand-offs); a network database call must never block the loop.
         """
-        if self.is_sqlite:
+        lock = self._write_lock
+        if lock is not None and not lock.locked():
             return work(*args, **kwargs)
+        # PostgreSQL, or another thread is writing (a sweep, a prune, an erasure): wait for it
+        # in a thread, never on the event loop.
         return await anyio.to_thread.run_sync(partial(work, *args, **kwargs))
 
 

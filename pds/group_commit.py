@@ -31,15 +31,10 @@ MAX_GROUP = 64
 class DeferredWrites(Protocol):
     """Writes a group's parts make on its connection, held back until the group's end."""
 
-    def deferring(self, conn: Connection) -> AbstractContextManager[None]:
-        """Hold this connection's writes back inside; write them, in order, on a normal exit
-        (still inside the transaction); drop them on an exception."""
-
-    def mark(self, conn: Connection) -> int:
-        """A point to go back to if the part that starts now fails."""
-
-    def discard(self, conn: Connection, mark: int) -> None:
-        """Forget what was held back since `mark` (that part was rolled back)."""
+    def deferring(self, conn: Connection) -> AbstractContextManager[list[Any]]:
+        """Hold this connection's writes back inside, in the list it yields (a failed part's are
+        cut off the end); write them, in order, on a normal exit, still inside the transaction;
+        drop them on an exception."""
 
 
 class _Job(Generic[T]):
@@ -108,17 +103,16 @@ class GroupCommit:
             deferred = self.deferred
             with (
                 self._write() as conn,
-                nullcontext() if deferred is None else deferred.deferring(conn),
+                nullcontext([]) if deferred is None else deferred.deferring(conn) as held,
             ):
                 for job in group:
-                    mark = 0 if deferred is None else deferred.mark(conn)
+                    mark = len(held)
                     try:
                         with conn.begin_nested():
                             job.value = job.context.run(job.work, conn)
                     except Exception as exc:  # only this caller's part is rolled back
                         job.error = exc
-                        if deferred is not None:
-                            deferred.discard(conn, mark)
+                        del held[mark:]
         except Exception as exc:  # the transaction or its commit failed: nothing happened
             for job in group:
                 if job.error is None:

@@ -98,6 +98,6 @@ def split_entry_line(line: bytes) -> tuple[bytes, bytes, int] | None:
     at = canonical.find(_SEQ_KEY)
     end = canonical.find(b",", at + len(_SEQ_KEY))
     digits = canonical[at + len(_SEQ_KEY) : end]
-    if at < 0 or end < 0 or not digits.isdigit():
+    if at < 0 or end < 0 or not digits.isdigit() or len(digits) > 19:  # 19: any int64
         return None
     return line[len(ENTRY_LINE_PREFIX) : _TAIL_AT - 2], canonical, int(digits)

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from consent.audit.checkpoints import CheckpointSigner, lock_log, log_size, publish
-from consent.audit.encoding import entry_leaf_hash
+from consent.audit.encoding import check_entry, entry_leaf_hash
 from consent.audit.models import audit_entries
 from consent.prepared import DriverStatement
 from consent.storage import to_micros, utcnow
@@ -72,6 +72,7 @@ class AuditEvent:
 _INSERT = DriverStatement(insert(audit_entries))
 # conn.info key: the (event, request id) pairs appended inside `AuditLog.deferring`.
 _HELD = "consent.audit.held"
+Held = tuple[AuditEvent, str | None]
 
 
 class AuditLog:
@@ -94,32 +95,31 @@ class AuditLog:
 
     def append(self, conn: Connection, event: AuditEvent) -> None:
         """Append one entry in the caller's (write) transaction."""
-        held: list[tuple[AuditEvent, str | None]] | None = conn.info.get(_HELD)
-        if held is not None:
-            held.append((event, self.request_id()))
-        else:
+        held: list[Held] | None = conn.info.get(_HELD)
+        if held is None:
             self._write(conn, [(event, self.request_id())])
+            return
+        # Checked now, so a malformed event fails its own part, not the whole group at the end.
+        check_entry(entry_values(1, self.clock(), event, None))
+        held.append((event, self.request_id()))
 
     @contextmanager
-    def deferring(self, conn: Connection) -> Iterator[None]:
-        """Hold appends back inside; write them in order when the block ends without error."""
-        conn.info[_HELD] = []
+    def deferring(self, conn: Connection) -> Iterator[list[Held]]:
+        """Hold appends back inside; write them in order when the block ends without error.
+
+        The caller may truncate the list it is given (a part of a group rolled back).
+        """
+        held: list[Held] = []
+        conn.info[_HELD] = held
         try:
-            yield
-            held = conn.info.pop(_HELD)
-            if held:
-                self._write(conn, held)
+            yield held
         finally:
             # Never leave the marker on a pooled connection: later appends would be lost.
             conn.info.pop(_HELD, None)
+        if held:
+            self._write(conn, held)
 
-    def mark(self, conn: Connection) -> int:
-        return len(conn.info[_HELD])
-
-    def discard(self, conn: Connection, mark: int) -> None:
-        del conn.info[_HELD][mark:]
-
-    def _write(self, conn: Connection, entries: list[tuple[AuditEvent, str | None]]) -> None:
+    def _write(self, conn: Connection, entries: list[Held]) -> None:
         try:
             lock_log(conn)
             first = log_size(conn) + 1
@@ -129,15 +129,23 @@ class AuditLog:
                 values = entry_values(seq, now, event, request_id)
                 rows.append({**_row(values), "leaf_hash": entry_leaf_hash(values)})
                 if seq % self.checkpoint_every == 0:  # the checkpoint reads the rows up to seq
-                    _INSERT.execute_many(conn, rows)
+                    _insert(conn, rows)
                     rows = []
                     publish(conn, self.signer, seq, now)
-            if rows:
-                _INSERT.execute_many(conn, rows)
+            _insert(conn, rows)
         except DBAPIError as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):
                 raise  # the database is away: the service answers 503 for that already
             raise AuditUnavailable(entries[0][0].action) from exc
+
+
+def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    # One row (every append outside a group commit) as a plain execute: psycopg would enter
+    # pipeline mode for an executemany of one.
+    if len(rows) == 1:
+        _INSERT.execute(conn, **rows[0])
+    elif rows:
+        _INSERT.execute_many(conn, rows)
 
 
 def _row(values: dict[str, Any]) -> dict[str, Any]:
