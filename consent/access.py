@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from consent.grants import GrantState, grants
+from consent.grants import GRANT_IS_ACTIVE, grants
 from consent.prepared import DriverStatement
 from consent.scopes import Action, Scope, ScopeSet
 from consent.storage import Timestamp, Transactions, to_micros, utcnow
@@ -45,7 +45,7 @@ _LOOKUP = DriverStatement(
         oauth_tokens.c.access_hash == bindparam("digest"),
         oauth_tokens.c.revoked_at.is_(None),
         oauth_tokens.c.access_expires_at > _NOW,
-        grants.c.state == GrantState.ACTIVE.value,
+        GRANT_IS_ACTIVE,
         grants.c.expires_at > _NOW,
     )
 )

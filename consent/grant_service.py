@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from consent.grants import (
+    GRANT_IS_ACTIVE,
     Actor,
     Grant,
     GrantEvent,
@@ -161,7 +162,7 @@ class GrantService:
             grants_query().where(
                 grants.c.person_id == request.person_id,
                 grants.c.organisation_id == request.organisation_id,
-                grants.c.state == GrantState.ACTIVE.value,
+                GRANT_IS_ACTIVE,
             )
         ).first()
         grant = None if row is None else grant_from_row(row, now)
@@ -208,9 +209,7 @@ class GrantService:
         now = self.clock()
         expire_due(conn, now, self.hooks, person_id=person_id)
         rows = conn.execute(
-            grants_query().where(
-                grants.c.person_id == person_id, grants.c.state == GrantState.ACTIVE.value
-            )
+            grants_query().where(grants.c.person_id == person_id, GRANT_IS_ACTIVE)
         ).all()
         for row in rows:
             end_grant(

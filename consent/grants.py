@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    literal_column,
     select,
     text,
     update,
@@ -70,6 +71,12 @@ class GrantState(StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
+
+
+# `state = 'active'` written into the SQL rather than bound: SQLite compares a bound value with
+# the partial index's WHERE above and so re-prepares the statement at every execution, which
+# cost ~75 µs of the ~100 µs bearer-token lookup on every NGO fetch.
+GRANT_IS_ACTIVE = grants.c.state == literal_column(f"'{GrantState.ACTIVE.value}'")
 
 
 class Actor(StrEnum):
@@ -144,9 +151,7 @@ def change_grant(conn: Connection, event: GrantEvent, hooks: Sequence[GrantHook]
     else:
         # Only an active grant changes; a concurrent revoke makes this update match nothing.
         result = conn.execute(
-            update(grants)
-            .where(grants.c.id == grant.id, grants.c.state == GrantState.ACTIVE.value)
-            .values(**values)
+            update(grants).where(grants.c.id == grant.id, GRANT_IS_ACTIVE).values(**values)
         )
         if result.rowcount != 1:
             raise GrantNotActive(grant.id)
@@ -205,9 +210,7 @@ def expire_due(
     conn: Connection, now: datetime, hooks: Sequence[GrantHook], *, person_id: str | None = None
 ) -> list[Grant]:
     """Mark grants past their expiry as expired (each with its event); returns them."""
-    query = grants_query().where(
-        grants.c.state == GrantState.ACTIVE.value, grants.c.expires_at <= now
-    )
+    query = grants_query().where(GRANT_IS_ACTIVE, grants.c.expires_at <= now)
     if person_id is not None:
         query = query.where(grants.c.person_id == person_id)
     expired = []

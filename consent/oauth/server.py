@@ -17,7 +17,7 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from sqlalchemy import Connection, select
 
 from consent.grant_service import GrantService
-from consent.grants import GrantState, grants
+from consent.grants import GRANT_IS_ACTIVE, grants
 from consent.oauth.endpoints import ClientRegistration, TokenIntrospection, TokenRevocation
 from consent.oauth.events import TokenEvent, TokenHook
 from consent.oauth.flows import AuthorizationCodeFlow, RefreshTokenFlow, S256CodeChallenge
@@ -119,7 +119,7 @@ class ConsentAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         row = conn.execute(
             select(grants.c.scope).where(
                 grants.c.id == grant_id,
-                grants.c.state == GrantState.ACTIVE.value,
+                GRANT_IS_ACTIVE,
                 grants.c.expires_at > now,
             )
         ).first()
