@@ -7,10 +7,11 @@ here: the offline verifier depends on this module.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 
-from crypto.merkle import leaf_hash
+from crypto.merkle import LEAF_PREFIX, leaf_hash
 
 ENCODING_VERSION = 1
 
@@ -80,24 +81,34 @@ _TAIL_AT = len(ENTRY_LINE_PREFIX) + _HASH_B64_LENGTH + 2  # after the hash's clo
 _SEQ_KEY = b',"seq":'  # never inside a string value: canonical JSON escapes a `"` there as `\"`
 
 
+_NEWLINE = b"\r\n"
+_LEAF_OF_OPEN_BRACE = hashlib.sha256(LEAF_PREFIX + b"{")
+
+
 def entry_line(stored_b64: str, canonical: bytes) -> str:
     """The export line of an entry whose canonical encoding is `canonical`."""
     return f'{ENTRY_LINE_PREFIX.decode()}{stored_b64}",{canonical.decode("utf-8")[1:]}\n'
 
 
 def split_entry_line(line: bytes) -> tuple[bytes, bytes, int] | None:
-    """(stored leaf hash in base64, the canonical bytes, seq) of a line `entry_line` wrote.
+    """(stored leaf hash in base64, the leaf hash of the line's canonical tail, seq) of a line
+    `entry_line` wrote.
 
-    None for any other shape; the caller then parses the line as JSON. The bytes are whatever the
-    line holds, so they are trusted only once they hash to the stored leaf hash and the tree they
-    build matches a signed checkpoint.
+    None for any other shape; the caller then parses the line as JSON. The tail is whatever the
+    line holds, so it is trusted only once its hash equals the stored leaf hash and the tree
+    those hashes build matches a signed checkpoint.
     """
     if not line.startswith(ENTRY_LINE_PREFIX) or line[_TAIL_AT - 2 : _TAIL_AT] != b'",':
         return None
-    canonical = b"{" + line[_TAIL_AT:].rstrip(b"\r\n")
-    at = canonical.find(_SEQ_KEY)
-    end = canonical.find(b",", at + len(_SEQ_KEY))
-    digits = canonical[at + len(_SEQ_KEY) : end]
-    if at < 0 or end < 0 or not digits.isdigit() or len(digits) > 19:  # 19: any int64
+    end = len(line)
+    while end > _TAIL_AT and line[end - 1] in _NEWLINE:
+        end -= 1
+    at = line.find(_SEQ_KEY, _TAIL_AT, end)
+    stop = line.find(b",", at + len(_SEQ_KEY), end)
+    digits = line[at + len(_SEQ_KEY) : stop]
+    if at < 0 or stop < 0 or not digits.isdigit() or len(digits) > 19:  # 19: any int64
         return None
-    return line[len(ENTRY_LINE_PREFIX) : _TAIL_AT - 2], canonical, int(digits)
+    # leaf_hash(b"{" + tail) without copying the tail: the hash state after 0x00 and "{".
+    leaf = _LEAF_OF_OPEN_BRACE.copy()
+    leaf.update(memoryview(line)[_TAIL_AT:end])
+    return line[len(ENTRY_LINE_PREFIX) : _TAIL_AT - 2], leaf.digest(), int(digits)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consent.audit.encoding import (
-    ENTRY_LINE_PREFIX,
     MalformedEntry,
     canonical_entry,
     entry_leaf_hash,
@@ -119,7 +118,7 @@ class _Verifier:
         self.verified_upto = size  # entries up to here are covered by a verified checkpoint
         self.consistency = header.get("consistency")
         self.saved_checked = False
-        self._check_saved_at(size)
+        self.check_saved_at(size)
 
     def _open(self, note: object) -> Checkpoint:
         if not isinstance(note, str):
@@ -157,30 +156,7 @@ class _Verifier:
             )
         self.builder.append(computed)
         self.report.entries += 1
-        self._check_saved_at(self.builder.size)
-
-    def entry_as_written(self, line: bytes) -> bool:
-        """Take an entry line exactly as the service wrote it, hashing its canonical tail.
-
-        False (nothing recorded) for anything unexpected, and `entry` then re-derives the
-        canonical encoding from the parsed line, reports precisely what is wrong, and hashes
-        the same bytes whenever the line was untouched.
-        """
-        parts = split_entry_line(line)
-        if parts is None:
-            return False
-        stored_b64, canonical, seq = parts
-        try:
-            stored = binascii.a2b_base64(stored_b64, strict_mode=True)
-        except binascii.Error:
-            return False
-        computed = leaf_hash(canonical)
-        if computed != stored or seq != self.builder.size + 1:
-            return False
-        self.builder.append(computed)
-        self.report.entries += 1
-        self._check_saved_at(self.builder.size)
-        return True
+        self.check_saved_at(self.builder.size)
 
     def checkpoint(self, document: dict[str, Any]) -> None:
         checkpoint = self._open(document.get("note"))
@@ -201,7 +177,7 @@ class _Verifier:
         self.verified_upto = checkpoint.size
         self.report.checkpoints_verified += 1
 
-    def _check_saved_at(self, size: int) -> None:
+    def check_saved_at(self, size: int) -> None:
         if self.saved is not None and self.saved.size == size:
             self._check_root(self.saved)
             self.report.saved_checkpoint = f"consistent (size {size})"
@@ -280,12 +256,33 @@ def verify_export(
     return report
 
 
+def _stored_hash(b64: bytes) -> bytes | None:
+    try:
+        return binascii.a2b_base64(b64, strict_mode=True)
+    except binascii.Error:
+        return None
+
+
 def _consume(stream: Iterator[str | bytes], verifier: _Verifier) -> None:
+    builder, report = verifier.builder, verifier.report
+    saved_at = verifier.saved.size if verifier.saved is not None else -1
     for text in stream:
         line = text if isinstance(text, bytes) else text.encode("utf-8")
-        if line.startswith(ENTRY_LINE_PREFIX) and verifier.entry_as_written(line):
-            continue
-        document = _decode(line, verifier.builder.size + 1)
+        # The fast path, kept tight (it runs a million times): an entry line as the service
+        # wrote it, its canonical tail hashed as it stands (see split_entry_line). Anything
+        # unexpected falls through to `entry`, which parses the line, re-derives the canonical
+        # encoding, names precisely what is wrong, and hashes the same bytes for an untouched
+        # line.
+        parts = split_entry_line(line)
+        if parts is not None:
+            stored_b64, computed, seq = parts
+            if seq == builder.size + 1 and _stored_hash(stored_b64) == computed:
+                builder.append(computed)
+                report.entries += 1
+                if seq == saved_at:
+                    verifier.check_saved_at(seq)
+                continue
+        document = _decode(line, builder.size + 1)
         kind = document.get("type")
         if kind == "entry":
             verifier.entry(document)
@@ -294,7 +291,7 @@ def _consume(stream: Iterator[str | bytes], verifier: _Verifier) -> None:
         elif kind == "end":
             return
         else:
-            raise BadEntry(verifier.builder.size + 1, f"unknown line type {kind!r}")
+            raise BadEntry(builder.size + 1, f"unknown line type {kind!r}")
 
 
 def _embedded_keys(header: dict[str, Any], report: Report) -> list[VerifierKey]:
