@@ -39,6 +39,7 @@ from pds.connections.wiring import (
 )
 from pds.contract import StrictModelSchemas, openapi_config
 from pds.db import Database
+from pds.dependencies import constant
 from pds.health import ReadinessCheck, core_readiness_checks, health_routes
 from pds.keystore import KeyConfigurationError, KeyStore, key_provider_for
 from pds.logs import configure_logging
@@ -149,9 +150,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
     def provide_principal(request: Request[Any, Any, Any]) -> Principal:
         return principal_from_request(request, services.people, cookie, settings.public_url)
-
-    def constant(value: object) -> Provide:
-        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     exception_handlers: dict[Any, Any] = {
         ValidationException: lambda _r, e: problems.validation_problem(e),

@@ -24,6 +24,7 @@ from pds.connections.routes import MyConnectionsController
 from pds.connections.schemas import grant_summary
 from pds.contract import around_oauth
 from pds.db import Database
+from pds.dependencies import constant
 from pds.keystore import KeyStore
 from pds.records.catalogue import CATALOGUE
 from pds.records.organisation_routes import OrganisationRecordsController
@@ -82,8 +83,6 @@ def end_connections(consent: ConsentServices, conn: Connection, person_id: str) 
 
 
 def consent_dependencies(consent: ConsentServices) -> dict[str, Provide]:
-    def constant(value: object) -> Provide:
-        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     return {
         "oauth": constant(consent.oauth),

@@ -23,6 +23,7 @@ from consent.receipts import ReceiptService, export_receipts
 from crypto.signing import SigningKeyring
 from pds.account.service import AccountService
 from pds.db import Database
+from pds.dependencies import constant
 from pds.keystore import FileKeyProvider, KeyConfigurationError, KeyStore
 from pds.receipts.personal_data import personal_data_categories
 from pds.receipts.routes import (
@@ -148,8 +149,6 @@ def receipt_metrics(conn: Connection) -> Iterable[GaugeMetricFamily]:
 
 
 def receipt_dependencies(services: ReceiptServices) -> dict[str, Provide]:
-    def constant(value: object) -> Provide:
-        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     return {
         "receipts": constant(services.receipts),
