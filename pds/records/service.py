@@ -24,6 +24,7 @@ from pds.records.catalogue import CATALOGUE, get_record_type
 from pds.records.idempotency import IdempotentRequest, remember, replay
 from pds.records.models import record_versions, records
 from pds.records.storage import (
+    IS_CURRENT_VERSION,
     current_versions,
     delete_all_records,
     delete_record_rows,
@@ -92,11 +93,7 @@ _CURRENT = DriverStatement(
         data_keys.c.kek_id,
         data_keys.c.wrapped,
     )
-    .join(
-        record_versions,
-        (record_versions.c.record_id == records.c.id)
-        & (record_versions.c.version == records.c.version),
-    )
+    .join(record_versions, IS_CURRENT_VERSION)
     .outerjoin(data_keys, data_keys.c.person_id == records.c.person_id)
     .where(records.c.id == bindparam("record_id"), records.c.person_id == bindparam("person_id"))
 )

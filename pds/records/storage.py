@@ -61,6 +61,12 @@ def insert_version(
     )
 
 
+# A record's current ciphertext: the version row its head points at.
+IS_CURRENT_VERSION = (record_versions.c.record_id == records.c.id) & (
+    record_versions.c.version == records.c.version
+)
+
+
 def current_versions(
     conn: Connection, data_key: bytes, person_id: str, type_name: str | None
 ) -> list[RecordView]:
@@ -73,11 +79,7 @@ def current_versions(
             records.c.updated_at,
             record_versions.c.ciphertext,
         )
-        .join(
-            record_versions,
-            (record_versions.c.record_id == records.c.id)
-            & (record_versions.c.version == records.c.version),
-        )
+        .join(record_versions, IS_CURRENT_VERSION)
         .where(records.c.person_id == person_id)
         .order_by(records.c.type, records.c.created_at, records.c.id)
     )
