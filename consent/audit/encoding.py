@@ -56,6 +56,26 @@ def check_entry(entry: Mapping[str, object]) -> None:
         raise MalformedEntry("outcome must be 'allowed' or 'denied'")
 
 
+# What an export's entry line may hold: the fields, its type and stored hash, and the encoding
+# version (absent from exports written before entry lines carried the canonical bytes).
+_LINE_KEYS = frozenset(FIELDS) | {"type", "leaf_hash", "v"}
+
+
+def check_entry_line(document: Mapping[str, object]) -> None:
+    """Raise MalformedEntry for an entry line with a key or a version its leaf hash does not cover.
+
+    The leaf hash covers the fields only, so anything else on the line must be exactly what the
+    export writes, or an altered line could still verify.
+    """
+    extra = document.keys() - _LINE_KEYS
+    if extra:
+        raise MalformedEntry(f"unexpected field(s) {', '.join(sorted(extra))}")
+    version = document.get("v", ENCODING_VERSION)
+    if isinstance(version, bool) or version != ENCODING_VERSION:
+        raise MalformedEntry(f"encoding version {version!r} is not {ENCODING_VERSION}")
+    check_entry(document)
+
+
 def canonical_entry(entry: Mapping[str, object]) -> bytes:
     """Return the canonical encoding of an entry (extra keys are ignored)."""
     check_entry(entry)

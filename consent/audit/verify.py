@@ -24,6 +24,7 @@ from typing import Any
 from consent.audit.encoding import (
     MalformedEntry,
     canonical_entry,
+    check_entry_line,
     entry_leaf_hash,
     split_entry_line,
 )
@@ -137,6 +138,7 @@ class _Verifier:
             stored = (
                 base64.b64decode(stored_b64, validate=True) if isinstance(stored_b64, str) else b""
             )
+            check_entry_line(document)
             computed = entry_leaf_hash(document)
         except (ValueError, MalformedEntry) as exc:
             raise BadEntry(expected, f"entry {expected} is malformed: {exc}") from None

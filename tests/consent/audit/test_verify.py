@@ -82,3 +82,24 @@ def test_a_changed_field_is_named(export: tuple[list[str], str], field: str) -> 
     mangled = [*lines[:12], json.dumps(entry) + "\n", *lines[13:]]
     report = verify_export(mangled, keys=[parse_verifier_key(key)])
     assert not report.ok and report.first_bad_seq == entry["seq"]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        # Found by test_any_mangling_gives_a_report: the leaf hash covers the fields, so a line
+        # whose version marker was flipped re-encoded to the same hash and verified.
+        ({"v": 0}, "encoding version 0 is not 1"),
+        ({"v": True}, "encoding version True is not 1"),
+        ({"note": "harmless?"}, "unexpected field(s) note"),
+    ],
+)
+def test_a_line_holding_more_than_its_hash_covers_is_refused(
+    export: tuple[list[str], str], change: dict[str, object], problem: str
+) -> None:
+    lines, key = export
+    entry = {**json.loads(lines[12]), **change}
+    mangled = [*lines[:12], json.dumps(entry) + "\n", *lines[13:]]
+    report = verify_export(mangled, keys=[parse_verifier_key(key)])
+    assert not report.ok and report.first_bad_seq == entry["seq"]
+    assert any(problem in text for text in report.problems), report.problems
