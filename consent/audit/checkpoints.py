@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, text
 
 from consent.audit.models import audit_checkpoints, audit_entries, audit_state
 from consent.audit.note import checkpoint_body, sign_note, verifier_key
-from consent.audit.tree import NodeStore, fill_tiles
+from consent.audit.tree import NodeStore, ProofUnavailable, fill_tiles
 from consent.prepared import DriverStatement
 from crypto.merkle import TreeBuilder
 from crypto.signing import SigningKey
@@ -124,10 +124,18 @@ def publish(
     previous = latest_checkpoint(conn, at_most=size)
     if previous is not None and previous.tree_size == size:
         return previous
-    builder = TreeBuilder(previous.tree_size, previous.frontier) if previous else TreeBuilder()
+    # Tiles first: then the root is a few stored subtree hashes plus at most 255 leaves, not a
+    # re-hash of everything since the previous checkpoint (a stall of the request that hit N).
+    fill_tiles(conn, size)
     store = NodeStore(conn)
-    for leaf in store.leaf_hashes(builder.size, size):
-        builder.append(leaf)
+    try:
+        builder = TreeBuilder(size, store.frontier(size))
+    except ProofUnavailable:
+        # Leaves missing before the tiles cover them (a damaged store): the previous checkpoint
+        # still vouches for its part, so only what follows it needs to be there.
+        builder = TreeBuilder(previous.tree_size, previous.frontier) if previous else TreeBuilder()
+        for leaf in store.leaf_hashes(builder.size, size):
+            builder.append(leaf)
     root = builder.root()
     key = signer.key()
     note = sign_note(checkpoint_body(signer.origin, size, root, now), signer.origin, key)
@@ -145,7 +153,6 @@ def publish(
             frontier=b"".join(builder.frontier),
         )
     )
-    fill_tiles(conn, size)
     return checkpoint
 
 

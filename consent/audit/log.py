@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from consent.audit.checkpoints import CheckpointSigner, lock_log, log_size, publish
 from consent.audit.encoding import check_entry, entry_leaf_hash
 from consent.audit.models import audit_entries
+from consent.audit.tree import TILE_WIDTH, fill_tiles
 from consent.prepared import DriverStatement
 from consent.storage import to_micros, utcnow
 
@@ -128,10 +129,16 @@ class AuditLog:
                 now = self.clock()
                 values = entry_values(seq, now, event, request_id)
                 rows.append({**_row(values), "leaf_hash": entry_leaf_hash(values)})
-                if seq % self.checkpoint_every == 0:  # the checkpoint reads the rows up to seq
+                # Both read the rows up to seq. A tile (256 leaves) is hashed as soon as it is
+                # complete, so a checkpoint never has more than 255 leaves left to hash.
+                if seq % self.checkpoint_every == 0:
                     _insert(conn, rows)
                     rows = []
                     publish(conn, self.signer, seq, now)
+                elif seq % TILE_WIDTH == 0:
+                    _insert(conn, rows)
+                    rows = []
+                    fill_tiles(conn, seq)
             _insert(conn, rows)
         except DBAPIError as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):
