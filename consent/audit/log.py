@@ -129,16 +129,16 @@ class AuditLog:
                 now = self.clock()
                 values = entry_values(seq, now, event, request_id)
                 rows.append({**_row(values), "leaf_hash": entry_leaf_hash(values)})
-                # Both read the rows up to seq. A tile (256 leaves) is hashed as soon as it is
-                # complete, so a checkpoint never has more than 255 leaves left to hash.
-                if seq % self.checkpoint_every == 0:
+                # A tile (256 leaves) is hashed as soon as it is complete, so a checkpoint never
+                # has more than 255 leaves left to hash. Both read the rows up to seq.
+                checkpoint = seq % self.checkpoint_every == 0
+                if checkpoint or seq % TILE_WIDTH == 0:
                     _insert(conn, rows)
                     rows = []
-                    publish(conn, self.signer, seq, now)
-                elif seq % TILE_WIDTH == 0:
-                    _insert(conn, rows)
-                    rows = []
-                    fill_tiles(conn, seq)
+                    if checkpoint:
+                        publish(conn, self.signer, seq, now)  # fills the tiles first
+                    else:
+                        fill_tiles(conn, seq)
             _insert(conn, rows)
         except DBAPIError as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):

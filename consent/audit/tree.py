@@ -1,9 +1,10 @@
 """The audit log's Merkle tree as stored: roots and proofs in O(log n) reads, at any size.
 
 Entries carry their leaf hashes. `audit_nodes` keeps every perfect-subtree hash at levels 8, 16,
-24… ("tiles", filled when a checkpoint is published), so a subtree of any size is at most 255
-stored hashes away, and proofs for a million-entry log read a few thousand bytes. After pruning,
-the tiles and a few kept lower nodes stand in for the deleted leaves.
+24… ("tiles", stored in the transaction that appends the last entry below them), so a subtree of
+any size is at most 255 stored hashes away, a checkpoint hashes at most 255 leaves, and proofs for
+a million-entry log read a few thousand bytes. After pruning, the tiles and a few kept lower nodes
+stand in for the deleted leaves.
 """
 
 from __future__ import annotations

@@ -95,7 +95,7 @@ def test_gapless_checkpoints_tiles_few_reads_and_resuming(
         seqs = conn.execute(select(audit_entries.c.seq).order_by(audit_entries.c.seq)).scalars()
         assert list(seqs) == list(range(1, SIZE + 1))
         tiles = conn.execute(select(audit_nodes.c.level, audit_nodes.c.idx)).all()
-        assert sorted(tiles) == [(8, 0), (8, 1)]  # filled by the checkpoints at 300 and 600
+        assert sorted(tiles) == [(8, 0), (8, 1)]  # stored as entries 256 and 512 were appended
         # Reads per proof grow with log n, not n: count the statements of a long proof.
         store = NodeStore(conn)
         statements: list[str] = []
@@ -115,6 +115,33 @@ def test_gapless_checkpoints_tiles_few_reads_and_resuming(
     assert checkpoint.root == merkle.root_from_leaf_hashes(_leaves(bare))
     with bare.db.write() as conn:  # nothing new: the same checkpoint, not another one
         assert publish_current(conn, bare.log.signer, bare.clock()) == checkpoint
+
+
+def _tiles(bare: BareLog) -> list[tuple[int, int]]:
+    with bare.db.read() as conn:
+        rows = conn.execute(select(audit_nodes.c.level, audit_nodes.c.idx))
+        return sorted((int(level), int(idx)) for level, idx in rows)
+
+
+def test_a_tile_is_stored_with_its_last_entry_and_checkpoints_build_on_it(
+    bare_log: BareLog,
+) -> None:
+    bare_log.log.checkpoint_every = 1_000_000  # no checkpoint on the way
+    bare_log.fill(255)
+    assert _tiles(bare_log) == []
+    bare_log.fill(1)
+    assert _tiles(bare_log) == [(8, 0)]
+    bare_log.fill(300)
+    assert _tiles(bare_log) == [(8, 0), (8, 1)]
+    with bare_log.db.write() as conn:
+        checkpoint = publish_current(conn, bare_log.log.signer, bare_log.clock())
+    leaves = _leaves(bare_log)
+    assert checkpoint.tree_size == 556
+    assert checkpoint.root == merkle.root_from_leaf_hashes(leaves)
+    builder = merkle.TreeBuilder()
+    for leaf in leaves:
+        builder.append(leaf)
+    assert checkpoint.frontier == builder.frontier  # what the next checkpoint resumes from
 
 
 def test_unknown_leaves_make_proofs_unavailable(bare_log: BareLog) -> None:
