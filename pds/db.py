@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from pds.group_commit import DeferredWrites, GroupCommit
-from pds.wal_checkpoints import AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT, WalCheckpointer
+from pds.wal_checkpoints import AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 _WRITE_OPTION = "pds_write"
 P = ParamSpec("P")
@@ -145,7 +145,6 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
             "cache_size=-32768",
             # Checkpoints run in a thread while serving; this only bounds the WAL without it.
             f"wal_autocheckpoint={AUTOCHECKPOINT_PAGES}",
-            f"journal_size_limit={JOURNAL_SIZE_LIMIT}",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
