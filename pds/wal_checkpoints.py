@@ -4,8 +4,11 @@ With `synchronous=NORMAL` a WAL commit does not fsync; the fsyncs happen when th
 back into the database file (a checkpoint). Left to SQLite, that runs inside whichever commit
 pushes the WAL past `wal_autocheckpoint` pages, and the NGO fetch (one audited commit per request)
 paid ~250 µs per request on average for it here. While the app runs, this thread checkpoints
-every second instead (PASSIVE: it never blocks readers or writers); a large auto-checkpoint
-threshold stays as the backstop for processes that run without it, such as the CLI.
+four times a second instead (PASSIVE: it never blocks readers or writers; an idle WAL costs
+nothing); a large auto-checkpoint threshold stays as the backstop for processes that run without
+it, such as the CLI. Small, frequent checkpoints keep each burst of page writes and its fsync
+short, and a request that needs the disk meanwhile waits less (p99 of the fetch at half rate on a
+500,000-record database: 4.6-6.6 ms against 5.4-7.0 ms at one a second).
 
 Why the backstop is large: SQLite starts the WAL afresh only when a write begins with every frame
 copied back. Under steady writes some always arrive during a background checkpoint, so the WAL
@@ -25,7 +28,7 @@ import structlog
 from sqlalchemy import Engine
 
 AUTOCHECKPOINT_PAGES = 100_000  # the backstop: ~400 MiB of WAL
-INTERVAL_SECONDS = 1.0
+INTERVAL_SECONDS = 0.25
 
 log = structlog.get_logger("pds.db")
 
