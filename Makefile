@@ -12,7 +12,7 @@ export PDS_DATA_DIR ?= .pds
 PDS_HOST ?= 127.0.0.1
 PDS_PORT ?= 8000
 
-.PHONY: run test lint typecheck contracts pytest install install-test openapi clean bench run-postgres bench-quick
+.PHONY: run test lint typecheck contracts pytest install install-test openapi clean bench run-postgres bench-quick profile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,12 @@ bench: $(BENCH_STAMP)
 bench-quick: $(BENCH_STAMP)
 	@$(BENCH_TOOLS)
 	$(BIN)/python -m bench.run --scale quick
+
+## make profile: py-spy on the server while wrk loads the NGO fetch (MODE=baseline|refresh too)
+MODE ?= fetch
+profile: $(BENCH_STAMP)
+	@$(BENCH_TOOLS)
+	$(BIN)/python -m bench.profile $(MODE)
 
 ## make run-postgres: like make run, on a local PostgreSQL in DATA_DIR/pg (stopped on exit)
 PG_DIR = $(abspath $(PDS_DATA_DIR))/pg

@@ -45,3 +45,23 @@ def test_a_tiny_bench_dataset_is_served_and_its_audit_log_verifies(tmp_path: Pat
         assert json.loads(last)["verified"] is True
     finally:
         ws.close()
+
+
+def test_profile_sums_py_spy_samples_per_function(tmp_path: Path) -> None:
+    from bench.profile import top_frames
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        "main (app.py:1);handle (routes.py:10);commit (db.py:5) 3\n"
+        "main (app.py:1);handle (routes.py:12);render (json.py:7) 1\n"
+        "main (app.py:2) 2\n"
+    )
+    total, inclusive, exclusive = top_frames(raw, 10)
+    assert total == 6
+    assert dict(inclusive) == {
+        "main (app.py)": 6,
+        "handle (routes.py)": 4,
+        "commit (db.py)": 3,
+        "render (json.py)": 1,
+    }
+    assert exclusive[0] == ("commit (db.py)", 3) and dict(exclusive)["main (app.py)"] == 2
