@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, text
 
 from consent.audit.models import audit_checkpoints, audit_entries, audit_state
@@ -22,6 +23,8 @@ from consent.audit.tree import NodeStore, ProofUnavailable, fill_tiles
 from consent.prepared import DriverStatement
 from crypto.merkle import TreeBuilder
 from crypto.signing import SigningKey
+
+log = structlog.get_logger("consent.audit")
 
 HASH_SIZE = 32
 # Any constant works; this one spells "pdsaudit" in ASCII.
@@ -127,14 +130,15 @@ def publish(
     # Tiles first: then the root is a few stored subtree hashes plus at most 255 leaves, not a
     # re-hash of everything since the previous checkpoint (a stall of the request that hit N).
     fill_tiles(conn, size)
-    store = NodeStore(conn)
-    try:
-        builder = TreeBuilder(size, store.frontier(size))
-    except ProofUnavailable:
-        # Leaves missing before the tiles cover them (a damaged store): the previous checkpoint
-        # still vouches for its part, so only what follows it needs to be there.
+    builder = _from_tiles(NodeStore(conn), size, previous)
+    if builder is None:
+        # The stored log no longer matches what was signed (or leaves are missing): never sign
+        # a fork of it. The previous checkpoint vouches for its part, so extend that instead;
+        # verification and proofs will show the damage.
+        signed = previous.tree_size if previous else None
+        log.error("audit_store_disagrees_with_checkpoint", checkpoint=signed, size=size)
         builder = TreeBuilder(previous.tree_size, previous.frontier) if previous else TreeBuilder()
-        for leaf in store.leaf_hashes(builder.size, size):
+        for leaf in NodeStore(conn).leaf_hashes(builder.size, size):
             builder.append(leaf)
     root = builder.root()
     key = signer.key()
@@ -154,6 +158,19 @@ def publish(
         )
     )
     return checkpoint
+
+
+def _from_tiles(
+    store: NodeStore, size: int, previous: StoredCheckpoint | None
+) -> TreeBuilder | None:
+    """The tree at `size` from stored tiles and leaves, if it extends `previous` (None if not)."""
+    try:
+        builder = TreeBuilder(size, store.frontier(size))
+        if previous is not None and store.root(previous.tree_size) != previous.root:
+            return None
+    except ProofUnavailable:
+        return None
+    return builder
 
 
 def publish_current(conn: Connection, signer: CheckpointSigner, now: datetime) -> StoredCheckpoint:

@@ -161,16 +161,22 @@ _MAX_TILE = select(func.max(audit_nodes.c.idx)).where(audit_nodes.c.level == bin
 
 
 def fill_tiles(conn: Connection, size: int) -> None:
-    """Store every tile node that the first `size` leaves complete and that is not stored yet."""
+    """Store every tile node that the first `size` leaves complete and that is not stored yet.
+
+    Tiles are a cache of what the leaves hash to: where leaves are missing (a damaged store) the
+    tiles stop there rather than fail the append that asked for them.
+    """
     store = NodeStore(conn)
     level = TILE_LEVELS
     while size >> level:
         have = conn.execute(_MAX_TILE, {"level": level}).scalar_one_or_none()
         first = 0 if have is None else int(have) + 1
-        rows = [
-            {"level": level, "idx": idx, "hash": store.perfect(Piece(level, idx))}
-            for idx in range(first, size >> level)
-        ]
+        rows = []
+        for idx in range(first, size >> level):
+            try:
+                rows.append({"level": level, "idx": idx, "hash": store.perfect(Piece(level, idx))})
+            except ProofUnavailable:
+                break
         if rows:
             conn.execute(insert(audit_nodes), rows)
         level += TILE_LEVELS

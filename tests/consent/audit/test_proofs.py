@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from consent.audit.checkpoints import publish_current
+from consent.audit.checkpoints import latest_checkpoint, publish_current
 from consent.audit.models import audit_entries, audit_nodes
 from consent.audit.tree import NodeStore, ProofUnavailable
 from crypto import merkle
@@ -142,6 +142,32 @@ def test_a_tile_is_stored_with_its_last_entry_and_checkpoints_build_on_it(
     for leaf in leaves:
         builder.append(leaf)
     assert checkpoint.frontier == builder.frontier  # what the next checkpoint resumes from
+
+
+def test_a_checkpoint_never_forks_from_the_previous_one_when_the_store_was_altered(
+    bare_log: BareLog,
+) -> None:
+    """Found in review: built from stored tiles alone, the checkpoint after a database-level
+    edit of an already signed entry would have been signed over the edited history."""
+    bare_log.fill(300)  # checkpoints at 100, 200, 300; tile (8, 0) stored with entry 256
+    with bare_log.db.read() as conn:
+        signed = latest_checkpoint(conn)
+    assert signed is not None and signed.tree_size == 300
+    with bare_log.db.write() as conn:
+        conn.execute(
+            update(audit_entries)
+            .where(audit_entries.c.seq == 260)
+            .values(action="record.deleted", leaf_hash=b"\x11" * 32)
+        )
+    bare_log.fill(100)  # the checkpoint at 400
+    with bare_log.db.read() as conn:
+        following = latest_checkpoint(conn)
+        assert following is not None and following.tree_size == 400
+        after = NodeStore(conn).leaf_hashes(300, 400)
+    builder = merkle.TreeBuilder(signed.tree_size, signed.frontier)
+    for leaf in after:
+        builder.append(leaf)
+    assert following.root == builder.root()  # extends what was signed, edit or no edit
 
 
 def test_unknown_leaves_make_proofs_unavailable(bare_log: BareLog) -> None:
