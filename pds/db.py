@@ -76,8 +76,12 @@ class Database:
             return
         with self._write_lock:
             conn = self._sqlite_writer()
-            with conn.begin():
-                yield conn
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                self._drop_writer_if_left_open(conn)
+                raise
 
     def _sqlite_writer(self) -> Connection:
         """SQLite's one writer connection, kept open: its writers take turns under the lock
@@ -89,6 +93,20 @@ class Database:
             conn = self._writer = self.engine.connect()
             conn.execution_options(**{_WRITE_OPTION: True})
         return conn
+
+    def _drop_writer_if_left_open(self, conn: Connection) -> None:
+        """After a failed COMMIT SQLAlchemy skips its ROLLBACK, and SQLite may still be inside
+        the transaction (a deferred constraint, SQLITE_BUSY): a pooled connection was rolled
+        back on its way back to the pool; the kept one is closed instead, which rolls back and
+        releases SQLite's write lock, and the next write opens a new one."""
+        try:
+            left_open = conn.invalidated or conn.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+        except Exception:
+            left_open = True
+        if left_open:
+            self._writer = None
+            if not conn.closed:
+                conn.invalidate()
 
     def write_grouped(self, work: Callable[[Connection], T]) -> T:
         """`work(conn)` in a write transaction that may be shared with concurrent callers.
@@ -103,9 +121,16 @@ class Database:
         return self._group.run(work)
 
     def dispose(self) -> None:
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.close()
+        # The writer may be mid-transaction in another thread (a sweep outliving shutdown's
+        # grace period): close it only once it is free, or leave it to the process's end.
+        lock = self._write_lock
+        if lock is not None and lock.acquire(timeout=10):
+            try:
+                writer, self._writer = self._writer, None
+                if writer is not None:
+                    writer.close()
+            finally:
+                lock.release()
         self.engine.dispose()
 
     async def run_hot(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

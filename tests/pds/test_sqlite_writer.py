@@ -4,6 +4,7 @@ behind on it, and writers from many threads must each commit exactly their own w
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,3 +75,42 @@ def test_a_closed_writer_connection_is_replaced(db: Database) -> None:
     with db.write() as conn:
         conn.execute(text("INSERT INTO t VALUES (2, 'b')"))
     assert _rows(db) == [(1, "a"), (2, "b")]
+
+
+def test_a_commit_that_fails_does_not_leave_the_writer_inside_its_transaction(
+    db: Database,
+) -> None:
+    """Found in review: SQLAlchemy skips ROLLBACK after a failed COMMIT, and SQLite stays in the
+    transaction (here a deferred foreign key): the kept connection must not carry it on."""
+    with db.write() as conn:
+        conn.execute(
+            text("CREATE TABLE child (id INTEGER PRIMARY KEY, t INTEGER REFERENCES t(id))")
+        )
+    with pytest.raises(IntegrityError), db.write() as conn:
+        conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+        conn.execute(text("INSERT INTO child VALUES (1, 99)"))  # fails only at COMMIT
+    for row in (1, 2):
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO t VALUES (:id, 'after')"), {"id": row})
+    assert _rows(db) == [(1, "after"), (2, "after")]
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM child")).scalar_one() == 0
+
+
+def test_dispose_waits_for_a_write_in_progress(db: Database) -> None:
+    """Found in review: closing the writer under a running transaction could commit half of it."""
+    started = threading.Event()
+
+    def slow_write() -> None:
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1, 'first half')"))
+            started.set()
+            time.sleep(0.3)
+            conn.execute(text("INSERT INTO t VALUES (2, 'second half')"))
+
+    writer = threading.Thread(target=slow_write)
+    writer.start()
+    started.wait(5)
+    db.dispose()
+    writer.join()
+    assert _rows(db) == [(1, "first half"), (2, "second half")]
