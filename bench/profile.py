@@ -30,7 +30,8 @@ PY_SPY = Path(sys.executable).with_name("py-spy")
 def frame_name(frame: str) -> str:
     """`function (path/to/file.py:12)` as `function (file.py)`: samples add up per function."""
     function, _, where = frame.partition(" (")
-    return f"{function} ({where.split(':')[0].rsplit('/', 1)[-1]})" if where else function
+    path = where.removesuffix(")").split(":")[0]
+    return f"{function} ({path.rsplit('/', 1)[-1]})" if where else function
 
 
 def top_frames(raw: Path, count: int) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]]]:
@@ -82,16 +83,21 @@ def main(argv: list[str] | None = None) -> int:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )  # fmt: skip
-            time.sleep(0.5)  # py-spy attaches
-            result = run_wrk(
-                server.base_url,
-                args.mode,
-                seconds=args.seconds,
-                connections=QUICK.connections,
-                input_file=inputs,
-                basic=basic,
-                pids=server.worker_pids(),
-            )
+            try:
+                time.sleep(0.5)  # py-spy attaches
+                result = run_wrk(
+                    server.base_url,
+                    args.mode,
+                    seconds=args.seconds,
+                    connections=QUICK.connections,
+                    input_file=inputs,
+                    basic=basic,
+                    pids=server.worker_pids(),
+                )
+            except BaseException:
+                spy.kill()
+                spy.wait()
+                raise
             if spy.wait() != 0 or not raw.exists():
                 print("py-spy failed (it needs ptrace: run as root or with CAP_SYS_PTRACE)")
                 return 1

@@ -71,7 +71,7 @@ def check_entry_line(document: Mapping[str, object]) -> None:
     if extra:
         raise MalformedEntry(f"unexpected field(s) {', '.join(sorted(extra))}")
     version = document.get("v", ENCODING_VERSION)
-    if isinstance(version, bool) or version != ENCODING_VERSION:
+    if type(version) is not int or version != ENCODING_VERSION:  # not True, not 1.0
         raise MalformedEntry(f"encoding version {version!r} is not {ENCODING_VERSION}")
     check_entry(document)
 

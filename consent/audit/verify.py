@@ -67,9 +67,24 @@ class Report:
     warnings: list[str] = field(default_factory=list)
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A repeated key would let the line say one thing to a reader taking the first value and
+    # another to the hash (Python keeps the last).
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise _RepeatedKey
+    return document
+
+
 def _decode(line: str | bytes, seq_hint: int) -> dict[str, Any]:
     try:
-        document = json.loads(line)
+        document = json.loads(line, object_pairs_hook=_once_each)
+    except _RepeatedKey:
+        raise BadEntry(seq_hint, f"line after entry {seq_hint - 1} repeats a key") from None
     except ValueError:
         raise BadEntry(seq_hint, f"line after entry {seq_hint - 1} is not JSON") from None
     if not isinstance(document, dict):

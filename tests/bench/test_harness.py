@@ -55,13 +55,15 @@ def test_profile_sums_py_spy_samples_per_function(tmp_path: Path) -> None:
         "main (app.py:1);handle (routes.py:10);commit (db.py:5) 3\n"
         "main (app.py:1);handle (routes.py:12);render (json.py:7) 1\n"
         "main (app.py:2) 2\n"
+        "main (app.py:2);<native> (libc.so) 1\n"
     )
     total, inclusive, exclusive = top_frames(raw, 10)
-    assert total == 6
+    assert total == 7
     assert dict(inclusive) == {
-        "main (app.py)": 6,
+        "main (app.py)": 7,
         "handle (routes.py)": 4,
         "commit (db.py)": 3,
         "render (json.py)": 1,
+        "<native> (libc.so)": 1,
     }
     assert exclusive[0] == ("commit (db.py)", 3) and dict(exclusive)["main (app.py)"] == 2

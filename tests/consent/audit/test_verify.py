@@ -91,6 +91,7 @@ def test_a_changed_field_is_named(export: tuple[list[str], str], field: str) -> 
         # whose version marker was flipped re-encoded to the same hash and verified.
         ({"v": 0}, "encoding version 0 is not 1"),
         ({"v": True}, "encoding version True is not 1"),
+        ({"v": 1.0}, "encoding version 1.0 is not 1"),
         ({"note": "harmless?"}, "unexpected field(s) note"),
     ],
 )
@@ -103,3 +104,18 @@ def test_a_line_holding_more_than_its_hash_covers_is_refused(
     report = verify_export(mangled, keys=[parse_verifier_key(key)])
     assert not report.ok and report.first_bad_seq == entry["seq"]
     assert any(problem in text for text in report.problems), report.problems
+
+
+def test_a_line_repeating_a_key_is_refused(export: tuple[list[str], str]) -> None:
+    """Found in review: json.loads keeps the last of two equal keys, so the hash matched the
+    last value while a reader taking the first saw another action."""
+    lines, key = export
+    line = lines[12]
+    mangled_line = line.replace(
+        '"action":"record.read"', '"action":"record.deleted","action":"record.read"'
+    )
+    assert mangled_line != line
+    mangled = [*lines[:12], mangled_line, *lines[13:]]
+    report = verify_export(mangled, keys=[parse_verifier_key(key)])
+    assert not report.ok and report.first_bad_seq == json.loads(line)["seq"]
+    assert any("repeats a key" in text for text in report.problems), report.problems
