@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from consent.audit.checkpoints import CheckpointSigner, lock_log, log_size, publish
 from consent.audit.encoding import check_entry, entry_leaf_hash
 from consent.audit.models import audit_entries
-from consent.audit.tree import TILE_WIDTH, fill_tiles
+from consent.audit.tree import TILE_WIDTH, store_completed_tile
 from consent.prepared import DriverStatement
 from consent.storage import to_micros, utcnow
 
@@ -138,7 +138,7 @@ class AuditLog:
                     if checkpoint:
                         publish(conn, self.signer, seq, now)  # fills the tiles first
                     else:
-                        fill_tiles(conn, seq)
+                        store_completed_tile(conn, seq)
             _insert(conn, rows)
         except DBAPIError as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,6 +12,7 @@ from sqlalchemy import select, update
 from consent.audit.checkpoints import latest_checkpoint, publish_current
 from consent.audit.models import audit_entries, audit_nodes
 from consent.audit.tree import NodeStore, ProofUnavailable
+from consent.prepared import DriverStatement
 from crypto import merkle
 from tests.consent.audit.conftest import BareLog
 
@@ -87,7 +90,7 @@ def test_altered_proofs_wrong_index_or_size_fail(
 
 
 def test_gapless_checkpoints_tiles_few_reads_and_resuming(
-    filled: tuple[BareLog, list[bytes]],
+    filled: tuple[BareLog, list[bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bare, leaves = filled
     assert len(leaves) == SIZE
@@ -96,18 +99,21 @@ def test_gapless_checkpoints_tiles_few_reads_and_resuming(
         assert list(seqs) == list(range(1, SIZE + 1))
         tiles = conn.execute(select(audit_nodes.c.level, audit_nodes.c.idx)).all()
         assert sorted(tiles) == [(8, 0), (8, 1)]  # stored as entries 256 and 512 were appended
-        # Reads per proof grow with log n, not n: count the statements of a long proof.
+        # Reads per proof grow with log n, not n: count the statements of a long proof (NodeStore
+        # runs its reads as compiled statements on the driver cursor: consent.prepared).
         store = NodeStore(conn)
         statements: list[str] = []
-        real_execute = conn.execute
+        real_run = DriverStatement._run
 
-        def counting(statement, *args, **kwargs):  # type: ignore[no-untyped-def]
-            statements.append(str(statement))
-            return real_execute(statement, *args, **kwargs)
+        def counting(self: DriverStatement, conn: Any, params: Any) -> Any:
+            statements.append(self.sql(conn.dialect))
+            return real_run(self, conn, params)
 
-        conn.execute = counting  # type: ignore[method-assign]
-        store.inclusion_proof(0, 600)
-    assert len(statements) <= 12
+        monkeypatch.setattr(DriverStatement, "_run", counting)
+        hashes = len(store.inclusion_proof(0, 600))
+        monkeypatch.undo()
+    assert hashes == 10  # a proof for a tree of 600 leaves: ceil(log2(600)) hashes
+    assert 1 <= len(statements) <= 12
     bare.fill(5)
     with bare.db.write() as conn:  # resumes from the checkpoint at 700's frontier
         checkpoint = publish_current(conn, bare.log.signer, bare.clock())
