@@ -130,7 +130,8 @@ def publish(
     # Tiles first: then the root is a few stored subtree hashes plus at most 255 leaves, not a
     # re-hash of everything since the previous checkpoint (a stall of the request that hit N).
     fill_tiles(conn, size)
-    builder = _from_tiles(NodeStore(conn), size, previous)
+    store = NodeStore(conn)
+    builder = _from_tiles(store, size, previous)
     if builder is None:
         # The stored log no longer matches what was signed (or leaves are missing): never sign
         # a fork of it. The previous checkpoint vouches for its part, so extend that instead;
@@ -138,7 +139,7 @@ def publish(
         signed = previous.tree_size if previous else None
         log.error("audit_store_disagrees_with_checkpoint", checkpoint=signed, size=size)
         builder = TreeBuilder(previous.tree_size, previous.frontier) if previous else TreeBuilder()
-        for leaf in NodeStore(conn).leaf_hashes(builder.size, size):
+        for leaf in store.leaf_hashes(builder.size, size):
             builder.append(leaf)
     root = builder.root()
     key = signer.key()
