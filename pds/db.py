@@ -20,7 +20,7 @@ import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from pds.group_commit import DeferredWrites, GroupCommit
+from pds.group_commit import DeferredWrites, GroupCommit, PostgresEarlyRelease
 from pds.wal_checkpoints import AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 _WRITE_OPTION = "pds_write"
@@ -43,12 +43,18 @@ class Database:
             )
         self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
         self._writer: Connection | None = None
-        self._group = GroupCommit(self.write)
+        # SQLite's writers take turns anyway, and its commits cost no fsync: no groups there.
+        self._group = (
+            None
+            if self.is_sqlite
+            else GroupCommit(self._write_connection, early_release=PostgresEarlyRelease())
+        )
         self._checkpointer = WalCheckpointer(self.engine) if self.is_sqlite else None
 
     def defer_in_groups(self, deferred: DeferredWrites) -> None:
         """Group commits hold these writes (the audit log's) back to the group's end."""
-        self._group.deferred = deferred
+        if self._group is not None:
+            self._group.deferred = deferred
 
     def start_background(self) -> None:
         """While serving: SQLite checkpoints in a thread of their own (pds.wal_checkpoints)."""
@@ -83,6 +89,13 @@ class Database:
                 self._drop_writer_if_left_open(conn)
                 raise
 
+    @contextmanager
+    def _write_connection(self) -> Iterator[Connection]:
+        """A connection for PostgreSQL's group commits (they begin and commit it themselves)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            yield conn
+
     def _sqlite_writer(self) -> Connection:
         """SQLite's one writer connection, kept open: its writers take turns under the lock
         anyway, and a pool checkout and return cost the NGO fetch (one write each) ~70 µs."""
@@ -115,7 +128,7 @@ class Database:
         one durable commit. SQLite: its own transaction (its writers are serialised anyway and
         a commit costs no fsync with synchronous=NORMAL).
         """
-        if self.is_sqlite:
+        if self._group is None:
             with self.write() as conn:
                 return work(conn)
         return self._group.run(work)

@@ -31,6 +31,9 @@ HASH_SIZE = 32
 _LOCK_KEY = 0x7064736175646974
 # Both run on every audited action: compiled once, run on the driver cursor.
 _PG_LOCK = DriverStatement(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_LOCK_KEY))
+# A group commit on PostgreSQL releases its locks before the WAL flush (pds.group_commit); one
+# that signs a checkpoint waits for it, so no one can read a signed checkpoint a crash could undo.
+_FLUSH_AT_COMMIT = DriverStatement(text("SELECT set_config('synchronous_commit', 'on', true)"))
 _SIZE = DriverStatement(
     select(
         func.coalesce(
@@ -142,6 +145,8 @@ def publish(
         for leaf in store.leaf_hashes(builder.size, size):
             builder.append(leaf)
     root = builder.root()
+    if conn.dialect.name == "postgresql":
+        _FLUSH_AT_COMMIT.first(conn)
     key = signer.key()
     note = sign_note(checkpoint_body(signer.origin, size, root, now), signer.origin, key)
     checkpoint = StoredCheckpoint(

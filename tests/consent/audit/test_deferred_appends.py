@@ -32,7 +32,7 @@ def test_entries_of_failed_parts_vanish_and_the_rest_keep_their_own_request_ids(
     bare_log: BareLog,
 ) -> None:
     log = AuditLog(bare_log.log.signer, request_id=request_id.get, checkpoint_every=7)
-    group = GroupCommit(bare_log.db.write, deferred=log)
+    group = GroupCommit(bare_log.db.engine.connect, deferred=log)
     outcomes: dict[int, str] = {}
 
     def caller(n: int) -> None:
@@ -86,7 +86,7 @@ def test_a_group_whose_entries_cannot_be_written_fails_and_leaves_no_marker(
     """The deferred write fails at the group's end: the group fails, and the pooled connection
     appends immediately again afterwards (a marker left on it would swallow later entries)."""
     log = AuditLog(bare_log.log.signer, request_id=request_id.get, checkpoint_every=100)
-    group = GroupCommit(bare_log.db.write, deferred=log)
+    group = GroupCommit(bare_log.db.engine.connect, deferred=log)
     unencodable = replace(event(), record_types=(1,))  # type: ignore[arg-type]
 
     with pytest.raises(MalformedEntry):

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from consent.audit.checkpoints import latest_checkpoint, publish_current
 from consent.audit.models import audit_entries, audit_nodes
@@ -180,3 +180,14 @@ def test_unknown_leaves_make_proofs_unavailable(bare_log: BareLog) -> None:
     bare_log.fill(3)
     with bare_log.db.read() as conn, pytest.raises(ProofUnavailable):
         NodeStore(conn).inclusion_proof(0, 4)
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])  # SQLite has no such setting
+def test_a_transaction_that_signs_a_checkpoint_commits_durably(bare_log: BareLog) -> None:
+    """A PostgreSQL group commit releases its locks before the WAL flush (pds.group_commit);
+    a signed checkpoint must never be readable before it is on disk."""
+    bare_log.fill(5)
+    with bare_log.db.write() as conn:
+        conn.execute(text("SET LOCAL synchronous_commit = off"))  # as a group commit does
+        publish_current(conn, bare_log.log.signer, bare_log.clock())
+        assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
