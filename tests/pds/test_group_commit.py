@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +17,15 @@ from tests.conftest import POSTGRES_URL
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'group.db'}")
+def db(database_url: str) -> Iterator[Database]:
+    """Both engines: on PostgreSQL a failed statement aborts the transaction until rolled back."""
+    database = Database(database_url)
     with database.write() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS t"))
         conn.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
     yield database
+    with database.write() as conn:
+        conn.execute(text("DROP TABLE t"))
     database.dispose()
 
 
