@@ -44,6 +44,12 @@ def machine() -> str:
 
 def _value(figure: Figure) -> str:
     cpu = figure.detail.get("cpu_ratio")
+    busy = figure.detail.get("machine_busy")
+    if figure.unit == "ratio" and busy and None not in busy.values():
+        return (
+            f"{figure.value:.3f} (machine CPU busy: 1 worker {busy['1w']:.0%}, "
+            f"2 workers {busy['2w']:.0%})"
+        )
     if figure.unit == "ratio" and cpu:
         return f"{figure.value:.3f} (CPU/request: {cpu:.3f})"
     if figure.unit == "ratio":

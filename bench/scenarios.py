@@ -62,9 +62,11 @@ def cpu_ratio(base: Sequence[WrkResult], other: Sequence[WrkResult]) -> float | 
 
 def summary(results: Sequence[WrkResult]) -> dict[str, Any]:
     cpu = median_cpu(results)
+    busy = [result.machine_busy for result in results if result.machine_busy is not None]
     return {
         "median_rps": round(median_rps(results), 1),
         "median_cpu_us": None if cpu is None else round(cpu, 1),
+        "median_machine_busy": round(statistics.median(busy), 3) if busy else None,
         "runs": [result.as_dict() for result in results],
         "errors": sum(result.errors for result in results),
     }
@@ -277,6 +279,11 @@ def postgres_workers(scale: Scale, one: Server, two: Server, fetch_path: Path) -
     detail["fetch_over_baseline"] = {
         "1w": round(rps["fetch_1w"] / rps["baseline_1w"], 3),
         "2w": round(rps["fetch_2w"] / rps["baseline_2w"], 3),
+    }
+    # Both cores serve wrk, PostgreSQL and the workers: how much of the machine each side used.
+    detail["machine_busy"] = {
+        "1w": detail["fetch_1w"]["median_machine_busy"],
+        "2w": detail["fetch_2w"]["median_machine_busy"],
     }
     ok = detail["fetch_1w"]["errors"] == 0 and detail["fetch_2w"]["errors"] == 0
     return Figure("PostgreSQL fetch, 2 workers / 1 worker", ratio, "ratio", ">= 1.5",

@@ -26,6 +26,9 @@ class WrkResult:
     # The server's CPU time per request (user + system, all its workers): unlike req/s it hardly
     # moves when other processes compete for the cores.
     cpu_us: float | None = None
+    # The whole machine's CPU in use during the run (all cores, all processes), 0-1: near 1, a
+    # figure measures the cores, not the service.
+    machine_busy: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +62,7 @@ def run_wrk(
         env["BENCH_INPUT"] = str(input_file)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
     cpu_before = _cpu_seconds(pids)
+    machine_before = machine_ticks()
     completed = subprocess.run(
         [*command, "-s", str(SCRIPT), base_url],
         env=env,
@@ -68,6 +72,7 @@ def run_wrk(
         check=False,
     )
     cpu = _cpu_seconds(pids) - cpu_before
+    machine_busy = busy_fraction(machine_before, machine_ticks())
     marker = next(
         (line for line in completed.stdout.splitlines() if line.startswith("BENCHJSON ")), None
     )
@@ -86,6 +91,7 @@ def run_wrk(
         max_ms=latency["max"] / 1000,
         errors=sum(data["errors"].values()),
         cpu_us=cpu * 1e6 / data["requests"] if pids and data["requests"] else None,
+        machine_busy=machine_busy,
     )
 
 
@@ -98,3 +104,16 @@ def _cpu_seconds(pids: Sequence[int]) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / _TICK
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat's first line."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest is in user)
+    return total - idle, total
+
+
+def busy_fraction(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    total = after[1] - before[1]
+    return round((after[0] - before[0]) / total, 3) if total > 0 else None

@@ -10,7 +10,10 @@ from bench import audit
 from bench.config import TINY
 from bench.dataset import FETCHED_TYPE, PeopleLoader, load_people
 from bench.grants import issue_tokens
+from bench.report import markdown
+from bench.scenarios import Figure
 from bench.workspace import Workspace, consent, prepare_keys
+from bench.wrk import busy_fraction, machine_ticks
 from consent.audit.checkpoints import latest_checkpoint
 from consent.audit.export import prepare_export
 from pds.records.organisation_routes import read_record
@@ -67,3 +70,22 @@ def test_profile_sums_py_spy_samples_per_function(tmp_path: Path) -> None:
         "<native> (libc.so)": 1,
     }
     assert exclusive[0] == ("commit (db.py)", 3) and dict(exclusive)["main (app.py)"] == 2
+
+
+def test_the_postgres_figure_shows_how_busy_the_machine_was() -> None:
+    busy_before = machine_ticks()
+    sum(range(200_000))  # some CPU between the two readings
+    fraction = busy_fraction(busy_before, machine_ticks())
+    assert fraction is None or 0 <= fraction <= 1
+    figure = Figure(
+        "PostgreSQL fetch, 2 workers / 1 worker", 1.4, "ratio", ">= 1.5", False,
+        {"machine_busy": {"1w": 0.61, "2w": 0.975}},
+    )  # fmt: skip
+    meta = {
+        "commit": "abc1234", "date": "today", "command": "make bench", "scale": "tiny",
+        "people": 1, "records": 1, "audit_entries": 1, "server": "granian", "machine": "2 cores",
+        "rounds": 1, "seconds": 1,
+    }  # fmt: skip
+    assert "| 1.400 (machine CPU busy: 1 worker 61%, 2 workers 98%) | >= 1.5 | **no** |" in (
+        markdown([figure], meta)
+    )
