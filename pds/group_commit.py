@@ -32,10 +32,26 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
+
+from consent.prepared import DriverStatement
 
 T = TypeVar("T")
 MAX_GROUP = 64
+
+# Compiled driver statements (consent.prepared: errors translated as SQLAlchemy's own, a lost
+# connection invalidated). On PostgreSQL each is a round trip, so one query releases a part's
+# savepoint and takes the next's (simple protocol: no parameters, never prepared); released
+# savepoints also keep the group's audit inserts out of nested subtransactions, each of which
+# would take an xid of its own inside the log's lock.
+_SAVEPOINT = DriverStatement(text("SAVEPOINT group_part"))
+_RELEASE = DriverStatement(text("RELEASE SAVEPOINT group_part"))
+_RELEASE_AND_NEXT = DriverStatement(text("RELEASE SAVEPOINT group_part; SAVEPOINT group_part"))
+_ROLLBACK_TO = DriverStatement(text("ROLLBACK TO SAVEPOINT group_part"))
+_NO_FLUSH_WAIT = DriverStatement(text("SELECT set_config('synchronous_commit', 'off', true)"))
+# Transactional: its commit is a synchronous one. PUBLIC may execute it unless an installation
+# revoked that (docs/deployment.md).
+_FLUSH_MARK = DriverStatement(text("SELECT pg_logical_emit_message(true, 'pds.flush', '')"))
 
 
 class DeferredWrites(Protocol):
@@ -63,18 +79,18 @@ class PostgresEarlyRelease:
     it flushes everything before it (the WAL is flushed in order), the group's commit included."""
 
     def relax(self, conn: Connection) -> None:
-        conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-            "SELECT set_config('synchronous_commit', 'off', true)"
-        )
+        _NO_FLUSH_WAIT.first(conn)
 
     def settle(self, conn: Connection) -> None:
-        driver = conn.connection.driver_connection
-        driver.autocommit = True  # type: ignore[union-attr]  # one statement, one transaction
+        driver: Any = conn.connection.driver_connection
         try:
-            # Any role may emit one; a no-op for anyone not decoding the WAL logically.
-            driver.execute("SELECT pg_logical_emit_message(true, 'pds.flush', '')")  # type: ignore[union-attr]
-        finally:
-            driver.autocommit = False  # type: ignore[union-attr]
+            driver.autocommit = True  # one statement, one transaction
+            _FLUSH_MARK.first(conn)
+            driver.autocommit = False
+        except BaseException:
+            if not conn.invalidated:  # never back to the pool half-switched
+                conn.invalidate()
+            raise
 
 
 class _Job(Generic[T]):
@@ -134,16 +150,19 @@ class GroupCommit:
                 committed = self._commit(group, conn)
                 self._hand_over()
                 handed_over = True
-                if committed and self._early_release is not None:
+                wrote = any(member.error is None for member in group)
+                if committed and wrote and self._early_release is not None:
                     self._early_release.settle(conn)
-        except Exception as exc:  # no connection, or no word that the commit is durable
+        except BaseException as exc:  # no connection, or no word that the commit is durable
             _fail(group, exc)
+            if not isinstance(exc, Exception):
+                raise
         finally:
             if not handed_over:
                 self._hand_over()
-        for other in group:
-            if other is not job:
-                other.done.set()
+            for other in group:
+                if other is not job:
+                    other.done.set()
 
     def _hand_over(self) -> None:
         """The next in line leads the next group (it may start before this one is durable)."""
@@ -157,6 +176,7 @@ class GroupCommit:
 
     def _commit(self, group: list[_Job[Any]], conn: Connection) -> bool:
         deferred = self.deferred
+        one_query = conn.dialect.name == "postgresql"  # SQLite runs one statement per call
         try:
             with (
                 conn.begin(),
@@ -164,26 +184,31 @@ class GroupCommit:
             ):
                 if self._early_release is not None:
                     self._early_release.relax(conn)
-                # Savepoints on the driver, and never released (the commit releases them): on
-                # PostgreSQL each statement is a round trip, and a RELEASE per part was one in
-                # five of the fetch's. A failed part rolls back to its own, the latest so named.
-                driver: Any = conn.connection.driver_connection
-                for job in group:
+                for index, job in enumerate(group):
+                    if index == 0:
+                        _SAVEPOINT.execute(conn)
+                    elif one_query:
+                        _RELEASE_AND_NEXT.execute(conn)
+                    else:
+                        _RELEASE.execute(conn)
+                        _SAVEPOINT.execute(conn)
                     mark = len(held)
-                    driver.execute("SAVEPOINT group_part")
                     try:
                         job.value = job.context.run(job.work, conn)
                     except Exception as exc:  # only this caller's part is rolled back
-                        driver.execute("ROLLBACK TO SAVEPOINT group_part")
                         job.error = exc
                         del held[mark:]
+                        if conn.invalidated:
+                            raise  # the connection is gone, and the transaction with it
+                        _ROLLBACK_TO.execute(conn)
+                _RELEASE.execute(conn)
         except Exception as exc:  # the transaction or its commit failed: nothing happened
             _fail(group, exc)
             return False
         return True
 
 
-def _fail(group: list[_Job[Any]], exc: Exception) -> None:
+def _fail(group: list[_Job[Any]], exc: BaseException) -> None:
     for job in group:
         if job.error is None:
             job.value, job.error = None, exc

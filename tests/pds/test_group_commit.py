@@ -4,6 +4,7 @@ an early release, a group's locks go at its commit and its callers wait for the 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,34 +43,62 @@ def _insert(n: int) -> Any:
     return work
 
 
-def test_concurrent_callers_commit_together_and_a_failure_stays_its_own(db: Database) -> None:
+def _queued_behind_a_leader(group: GroupCommit, connect: Any, callers: int) -> Any:
+    """A `connect` whose first call (the first leader's) waits until the other callers have
+    queued, so they all make up the second group: one group of many parts, deterministically."""
+    first = True
+
+    @contextmanager
+    def connecting() -> Iterator[Connection]:
+        nonlocal first
+        if first:
+            first = False
+            deadline = time.monotonic() + 10
+            while len(group._pending) < callers - 1 and time.monotonic() < deadline:
+                time.sleep(0.005)
+        with connect() as conn:
+            yield conn
+
+    return connecting
+
+
+def _run_all(group: GroupCommit, works: list[Any]) -> dict[int, object]:
+    results: dict[int, object] = {}
+
+    def call(n: int) -> None:
+        try:
+            results[n] = group.run(works[n])
+        except Exception as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_one_group_of_many_parts_commits_once_and_a_failed_part_stays_its_own(
+    db: Database,
+) -> None:
     connections = 0
 
     @contextmanager
     def counted() -> Iterator[Connection]:
         nonlocal connections
+        connections += 1
         with db.engine.connect() as conn:
             yield conn
-        connections += 1
 
     group = GroupCommit(counted)
-    results: dict[int, object] = {}
-
-    def insert(n: int) -> None:
-        try:
-            results[n] = group.run(_insert(n % 40))
-        except Exception as exc:  # the duplicates: n and n + 40 collide
-            results[n] = exc
-
-    threads = [threading.Thread(target=insert, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    group._connect = _queued_behind_a_leader(group, counted, 50)
+    # Parts n and n + 40 insert the same key: the second of each pair fails inside the group.
+    results = _run_all(group, [_insert(n % 40) for n in range(50)])
     failures = [n for n, outcome in results.items() if isinstance(outcome, Exception)]
     assert len(results) == 50 and len(failures) == 10
+    assert connections == 2  # the first caller alone, then everyone else in one group
     assert _count(db) == 40  # every caller's own part committed, the duplicates rolled back
-    assert connections <= 50
 
 
 class _FailingDeferred:
@@ -130,8 +159,51 @@ class _UnsettledRelease:
 
 def test_no_caller_is_answered_if_the_commit_is_not_known_to_be_durable(db: Database) -> None:
     group = GroupCommit(db.engine.connect, early_release=_UnsettledRelease())
-    with pytest.raises(ConnectionError):
-        group.run(_insert(1))
+    group._connect = _queued_behind_a_leader(group, db.engine.connect, 10)
+    results = _run_all(group, [_insert(n) for n in range(10)])
+    assert all(isinstance(outcome, ConnectionError) for outcome in results.values())
+    assert len(results) == 10
+
+
+class _SlowRelease:
+    """Settles slowly, then notes which callers' parts it has made durable."""
+
+    def __init__(self) -> None:
+        self.settled: set[int] = set()
+
+    def relax(self, conn: Connection) -> None:
+        pass
+
+    def settle(self, conn: Connection) -> None:
+        time.sleep(0.05)
+        self.settled.update(conn.info.pop("parts", []))
+
+
+def test_every_caller_of_a_group_is_answered_after_the_settle(db: Database) -> None:
+    release = _SlowRelease()
+    group = GroupCommit(db.engine.connect, early_release=release)
+    group._connect = _queued_behind_a_leader(group, db.engine.connect, 10)
+    answered_before_settled: list[int] = []
+
+    def part(n: int) -> Any:
+        def work(conn: Connection) -> int:
+            conn.info.setdefault("parts", []).append(n)
+            return int(_insert(n)(conn))
+
+        return work
+
+    def call(n: int) -> None:
+        group.run(part(n))
+        if n not in release.settled:
+            answered_before_settled.append(n)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert release.settled == set(range(10))
+    assert answered_before_settled == []
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL (PDS_TEST_POSTGRES_URL)")
