@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
+import structlog
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from pds.group_commit import DeferredWrites, GroupCommit, PostgresEarlyRelease
 from pds.wal_checkpoints import AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 _WRITE_OPTION = "pds_write"
+log = structlog.get_logger("pds.db")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -57,9 +60,26 @@ class Database:
             self._group.deferred = deferred
 
     def start_background(self) -> None:
-        """While serving: SQLite checkpoints in a thread of their own (pds.wal_checkpoints)."""
+        """While serving: SQLite checkpoints in a thread of their own (pds.wal_checkpoints);
+        PostgreSQL's group commits release their locks early only if this role can wait for
+        the flush the way pds.group_commit does (a hardened server may have revoked it)."""
         if self._checkpointer is not None:
             self._checkpointer.start()
+        if self._group is not None and not self._may_release_early():
+            self._group.early_release = None
+
+    def _may_release_early(self) -> bool:
+        try:
+            with self.read() as conn:
+                allowed = PostgresEarlyRelease.allowed(conn)
+        except DBAPIError:
+            return True  # the database is away; the first group commit will say so
+        if not allowed:
+            log.warning(
+                "group_commit_holds_lock_through_flush",
+                reason="this role may not execute pg_logical_emit_message (docs/deployment.md)",
+            )
+        return allowed
 
     def stop_background(self) -> None:
         if self._checkpointer is not None:

@@ -52,6 +52,9 @@ _NO_FLUSH_WAIT = DriverStatement(text("SELECT set_config('synchronous_commit', '
 # Transactional: its commit is a synchronous one. PUBLIC may execute it unless an installation
 # revoked that (docs/deployment.md).
 _FLUSH_MARK = DriverStatement(text("SELECT pg_logical_emit_message(true, 'pds.flush', '')"))
+_MAY_FLUSH_MARK = text(
+    "SELECT has_function_privilege('pg_logical_emit_message(boolean, text, text)', 'EXECUTE')"
+)
 
 
 class DeferredWrites(Protocol):
@@ -77,6 +80,11 @@ class PostgresEarlyRelease:
     """PostgreSQL: `synchronous_commit` off for the group's transaction (SET LOCAL), then a
     transactional WAL record in a transaction of its own, which commits synchronously: flushing
     it flushes everything before it (the WAL is flushed in order), the group's commit included."""
+
+    @staticmethod
+    def allowed(conn: Connection) -> bool:
+        """May this role write the WAL record the wait is made of?"""
+        return bool(conn.execute(_MAY_FLUSH_MARK).scalar_one())
 
     def relax(self, conn: Connection) -> None:
         _NO_FLUSH_WAIT.first(conn)
@@ -121,7 +129,7 @@ class GroupCommit:
     ) -> None:
         self._connect = connect
         self.deferred = deferred
-        self._early_release = early_release
+        self.early_release = early_release
         self._mutex = threading.Lock()
         self._pending: list[_Job[Any]] = []
         self._busy = False
@@ -145,14 +153,15 @@ class GroupCommit:
             group = [job, *others[: MAX_GROUP - 1]]
             self._pending = others[MAX_GROUP - 1 :]
         handed_over = False
+        release = self.early_release  # one decision for the whole group
         try:
             with self._connect() as conn:
-                committed = self._commit(group, conn)
+                committed = self._commit(group, conn, release)
                 self._hand_over()
                 handed_over = True
                 wrote = any(member.error is None for member in group)
-                if committed and wrote and self._early_release is not None:
-                    self._early_release.settle(conn)
+                if committed and wrote and release is not None:
+                    release.settle(conn)
         except BaseException as exc:  # no connection, or no word that the commit is durable
             _fail(group, exc)
             if not isinstance(exc, Exception):
@@ -174,7 +183,9 @@ class GroupCommit:
             else:
                 self._busy = False
 
-    def _commit(self, group: list[_Job[Any]], conn: Connection) -> bool:
+    def _commit(
+        self, group: list[_Job[Any]], conn: Connection, release: EarlyRelease | None
+    ) -> bool:
         deferred = self.deferred
         one_query = conn.dialect.name == "postgresql"  # SQLite runs one statement per call
         try:
@@ -182,8 +193,8 @@ class GroupCommit:
                 conn.begin(),
                 nullcontext([]) if deferred is None else deferred.deferring(conn) as held,
             ):
-                if self._early_release is not None:
-                    self._early_release.relax(conn)
+                if release is not None:
+                    release.relax(conn)
                 for index, job in enumerate(group):
                     if index == 0:
                         _SAVEPOINT.execute(conn)

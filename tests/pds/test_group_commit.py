@@ -10,7 +10,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from pds.db import Database
 from pds.group_commit import GroupCommit
@@ -231,3 +233,33 @@ def test_postgres_groups_commit_without_the_flush_then_wait_for_it(postgres_url:
         assert flushed  # durable before write_grouped returned
     finally:
         db.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL (PDS_TEST_POSTGRES_URL)")
+def test_a_role_that_may_not_write_the_flush_record_commits_durably_instead(
+    postgres_url: str,
+) -> None:
+    """A hardened server may revoke pg_logical_emit_message from PUBLIC: the service then
+    keeps the lock through the flush rather than fail every fetch after its commit."""
+    url = make_url(postgres_url)
+    role = f"pds_no_emit_{url.database}"[:63]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    function = "pg_logical_emit_message(boolean, text, text)"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC"))
+    restricted = url.set(username=role).render_as_string(hide_password=False)
+    unprobed, probed = Database(restricted), Database(restricted)
+    try:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            unprobed.write_grouped(lambda conn: conn.execute(text("SELECT 1")).scalar_one())
+        probed.start_background()  # what the app does at startup
+        assert probed.write_grouped(lambda conn: conn.execute(text("SELECT 1")).scalar_one()) == 1
+    finally:
+        unprobed.dispose()
+        probed.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO PUBLIC"))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
