@@ -95,10 +95,8 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A write transaction: commits on success, rolls back on any exception."""
         if self._write_lock is None:
-            with self.engine.connect() as conn:
-                conn.execution_options(**{_WRITE_OPTION: True})
-                with conn.begin():
-                    yield conn
+            with self._write_connection() as conn, conn.begin():
+                yield conn
             return
         with self._write_lock:
             conn = self._sqlite_writer()
@@ -111,7 +109,7 @@ class Database:
 
     @contextmanager
     def _write_connection(self) -> Iterator[Connection]:
-        """A connection for PostgreSQL's group commits (they begin and commit it themselves)."""
+        """A PostgreSQL connection for writes (group commits begin and commit it themselves)."""
         with self.engine.connect() as conn:
             conn.execution_options(**{_WRITE_OPTION: True})
             yield conn
