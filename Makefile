@@ -71,7 +71,7 @@ BENCH_TOOLS = command -v wrk >/dev/null || (apt-get update -qq && apt-get instal
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	(apt-get update -qq && apt-get install -y -qq postgresql)
 
-## make bench: 100k people, 1M records, 1M audit entries; SQLite and PostgreSQL under wrk (~25 min)
+## make bench: 100k people, 1M records, 1M audit entries; SQLite and PostgreSQL under wrk (~11 min on 2 cores)
 bench: $(BENCH_STAMP)
 	@$(BENCH_TOOLS)
 	$(BIN)/python -m bench.run --scale full
