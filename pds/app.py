@@ -40,6 +40,7 @@ from pds.connections.wiring import (
 from pds.contract import StrictModelSchemas, openapi_config
 from pds.db import Database
 from pds.dependencies import constant
+from pds.gc_pauses import freeze_startup_objects
 from pds.health import ReadinessCheck, core_readiness_checks, health_routes
 from pds.keystore import KeyConfigurationError, KeyStore, key_provider_for
 from pds.logs import configure_logging
@@ -229,4 +230,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
 def create_app_from_env() -> Litestar:
     """Factory for the ASGI server: settings from the process environment."""
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    app.on_startup.append(freeze_startup_objects)  # last: after everything start-up makes
+    return app

@@ -159,6 +159,10 @@ class OrganisationRecordsController(Controller):
         summary="One record, if this token may read its type",
         description="A record of a type the token may not read is answered like a missing one.",
         responses=errors(BEARER_ERRORS, INVALID_REQUEST, RECORD_READ_ERRORS, AUDITED),
+        # `read_record` builds the model from stored, validated data (model_construct): its
+        # fields go to the JSON encoder as they are, without pydantic's serializer (~25 µs of
+        # the hottest route's time here), and the JSON is the same (tests/consent/test_oauth_flow).
+        type_encoders={RecordOut: vars},
     )
     async def get_record(
         self,

@@ -31,6 +31,12 @@ def test_code_flow_issues_tokens_that_read_only_granted_records(
     assert listed.status_code == 200, listed.text
     assert [item["id"] for item in listed.json()["items"]] == [phone["id"]]
     assert listed.headers["cache-control"] == "no-store"
+    # The single fetch (its own fast encoder) answers exactly what the pydantic-encoded ones do.
+    fetched = client.get(f"/api/v1/records/{phone['id']}", headers=bearer(tokens["access_token"]))
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.json() == phone == listed.json()["items"][0]
+    assert fetched.headers["content-type"] == "application/json"
+    assert fetched.headers["cache-control"] == "no-store"
     rotated = refresh(client, ngo, tokens["refresh_token"])
     assert rotated.status_code == 200, rotated.text
     assert rotated.json()["refresh_token"] != tokens["refresh_token"]
