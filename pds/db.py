@@ -151,6 +151,13 @@ class Database:
                 return work(conn)
         return self._group.run(work)
 
+    async def write_grouped_async(self, work: Callable[[Connection], T]) -> T:
+        """`write_grouped` for a caller on the event loop: SQLite runs it there (`run_hot`);
+        PostgreSQL queues it for its group's leader thread, and no thread waits per caller."""
+        if self._group is None:
+            return await self.run_hot(self.write_grouped, work)
+        return await self._group.run_async(work)
+
     def dispose(self) -> None:
         # The writer may be mid-transaction in another thread (a sweep outliving shutdown's
         # grace period): close it only once it is free, or leave it to the process's end.
@@ -162,6 +169,8 @@ class Database:
                     writer.close()
             finally:
                 lock.release()
+        if self._group is not None:
+            self._group.close()
         self.engine.dispose()
 
     async def run_hot(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

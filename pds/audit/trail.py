@@ -151,6 +151,12 @@ class AuditTrail:
         try:
             yield
         except tuple(reasons) as exc:
-            reason = next(text for cls, text in reasons.items() if isinstance(exc, cls))
-            self.record(make, reason)
+            self.record_denial(make, reasons, exc)
             raise
+
+    def record_denial(
+        self, make: EventFactory, reasons: Mapping[type[Exception], str], exc: Exception
+    ) -> None:
+        """What `denials` does once `exc` (one of `reasons`) ended the action."""
+        reason = next(text for cls, text in reasons.items() if isinstance(exc, cls))
+        self.record(make, reason)

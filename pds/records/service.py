@@ -249,6 +249,25 @@ class RecordService:
         The NGO fetch's bearer check runs here, so a fetch is one transaction, not two. A failed
         check raises before anything is read (and, like a bad token, is not an audited denial).
         """
+        about, read = self._authorised_read(authorise, record_id)
+        # Group commit on PostgreSQL: concurrent fetches share one durable commit.
+        with self.audit.denials(about, _DENIALS):
+            return self.db.write_grouped(read)
+
+    async def get_authorised_async(self, authorise: Authorise, record_id: str) -> RecordView:
+        """`get_authorised` for a caller on the event loop (the NGO fetch): see
+        `Database.write_grouped_async`. A denial is written as `get_authorised` writes it."""
+        about, read = self._authorised_read(authorise, record_id)
+        try:
+            return await self.db.write_grouped_async(read)
+        except tuple(_DENIALS) as exc:
+            await self.db.run_hot(self.audit.record_denial, about, _DENIALS, exc)
+            raise
+
+    def _authorised_read(
+        self, authorise: Authorise, record_id: str
+    ) -> tuple[EventFactory, Callable[[Connection], RecordView]]:
+        """The read's work, and the entry a denial of it is recorded as."""
         who: dict[str, Any] = {}
 
         def about(conn: Connection) -> AuditEvent:
@@ -274,9 +293,7 @@ class RecordService:
                 record_id, type_name, version, value, from_micros(created), from_micros(updated)
             )
 
-        # Group commit on PostgreSQL: concurrent fetches share one durable commit.
-        with self.audit.denials(about, _DENIALS):
-            return self.db.write_grouped(read)
+        return about, read
 
     def update(
         self,

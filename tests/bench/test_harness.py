@@ -3,6 +3,7 @@ loads a large one, and the service reads it back through the NGO fetch path."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -35,8 +36,8 @@ def test_a_tiny_bench_dataset_is_served_and_its_audit_log_verifies(tmp_path: Pat
         record_id = next(p.record_id for p in loaded.sample if p.person_id == pair.grant.person_id)
 
         services = ws.start_services()
-        record = read_record(
-            services.consent.access, services.records, pair.access_token, record_id
+        record = asyncio.run(
+            read_record(services.consent.access, services.records, pair.access_token, record_id)
         )
         assert record.type == FETCHED_TYPE and len(record.value["members"]) == 16
 

@@ -3,6 +3,7 @@ an early release, a group's locks go at its commit and its callers wait for the 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -101,6 +102,94 @@ def test_one_group_of_many_parts_commits_once_and_a_failed_part_stays_its_own(
     assert len(results) == 50 and len(failures) == 10
     assert connections == 2  # the first caller alone, then everyone else in one group
     assert _count(db) == 40  # every caller's own part committed, the duplicates rolled back
+
+
+def test_event_loop_callers_share_groups_and_no_thread_waits_for_each(db: Database) -> None:
+    """`run_async`: the same groups as `run`, led in the group's own threads; callers wait on
+    the loop, and each gets its own outcome."""
+    connections = 0
+    ran_in: set[str] = set()
+
+    @contextmanager
+    def counted() -> Iterator[Connection]:
+        nonlocal connections
+        connections += 1
+        with db.engine.connect() as conn:
+            yield conn
+
+    def part(n: int) -> Any:
+        insert = _insert(n % 40)
+
+        def work(conn: Connection) -> int:
+            ran_in.add(threading.current_thread().name)
+            return int(insert(conn))
+
+        return work
+
+    group = GroupCommit(counted)
+    group._connect = _queued_behind_a_leader(group, counted, 50)
+
+    async def callers() -> list[object]:
+        calls = [group.run_async(part(n)) for n in range(50)]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    try:
+        outcomes = asyncio.run(asyncio.wait_for(callers(), timeout=30))
+    finally:
+        group.close()
+    assert outcomes[:40] == list(range(40))  # each caller's own value, in its own order
+    assert all(isinstance(outcome, DBAPIError) for outcome in outcomes[40:])  # the duplicates
+    assert connections == 2  # the first caller alone, then everyone else in one group
+    assert _count(db) == 40
+    # Every part ran in a leader of the pool (two groups, so at most two), none on the loop.
+    assert ran_in and len(ran_in) <= 2
+    assert all(name.startswith("group-commit") for name in ran_in)
+
+
+def test_a_failed_commit_fails_every_event_loop_caller_too(db: Database) -> None:
+    group = GroupCommit(db.engine.connect, _FailingDeferred())
+
+    async def callers() -> list[object]:
+        calls = [group.run_async(_insert(n)) for n in range(5)]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    try:
+        outcomes = asyncio.run(asyncio.wait_for(callers(), timeout=30))
+    finally:
+        group.close()
+    assert len(outcomes) == 5
+    assert all(isinstance(o, RuntimeError) and str(o) == "commit failed" for o in outcomes)
+    assert _count(db) == 0
+
+
+def test_a_caller_that_goes_away_leaves_its_group_and_the_next_callers_whole(
+    db: Database,
+) -> None:
+    """A cancelled request (the client disconnected) no longer waits; its part still runs in
+    its group like any other, and the callers after it are served."""
+    release = threading.Event()
+
+    def slow(conn: Connection) -> int:
+        release.wait(10)
+        return int(_insert(1)(conn))
+
+    group = GroupCommit(db.engine.connect)
+
+    async def scenario() -> list[object]:
+        abandoned = asyncio.ensure_future(group.run_async(slow))
+        await asyncio.sleep(0.05)
+        abandoned.cancel()
+        later = [asyncio.ensure_future(group.run_async(_insert(n))) for n in (2, 3)]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(*later)
+
+    try:
+        served = asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+    finally:
+        group.close()
+    assert served == [2, 3]
+    assert _count(db) == 3  # the abandoned part committed too: its work was done
 
 
 class _FailingDeferred:
