@@ -65,6 +65,22 @@ def _queued_behind_a_leader(group: GroupCommit, connect: Any, callers: int) -> A
     return connecting
 
 
+def _one_big_group(db: Database, callers: int) -> tuple[GroupCommit, list[int]]:
+    """A group commit whose second group holds every caller but the first (see below), and a
+    one-item list counting the connections it opened."""
+    connections = [0]
+
+    @contextmanager
+    def counted() -> Iterator[Connection]:
+        connections[0] += 1
+        with db.engine.connect() as conn:
+            yield conn
+
+    group = GroupCommit(counted)
+    group._connect = _queued_behind_a_leader(group, counted, callers)
+    return group, connections
+
+
 def _run_all(group: GroupCommit, works: list[Any]) -> dict[int, object]:
     results: dict[int, object] = {}
 
@@ -82,40 +98,34 @@ def _run_all(group: GroupCommit, works: list[Any]) -> dict[int, object]:
     return results
 
 
+def _run_all_async(group: GroupCommit, works: list[Any]) -> list[object]:
+    """Every work through `run_async` from one event loop; each caller's outcome, in order."""
+
+    async def callers() -> list[object]:
+        return await asyncio.gather(*(group.run_async(w) for w in works), return_exceptions=True)
+
+    try:
+        return asyncio.run(asyncio.wait_for(callers(), timeout=30))
+    finally:
+        group.close()
+
+
 def test_one_group_of_many_parts_commits_once_and_a_failed_part_stays_its_own(
     db: Database,
 ) -> None:
-    connections = 0
-
-    @contextmanager
-    def counted() -> Iterator[Connection]:
-        nonlocal connections
-        connections += 1
-        with db.engine.connect() as conn:
-            yield conn
-
-    group = GroupCommit(counted)
-    group._connect = _queued_behind_a_leader(group, counted, 50)
+    group, connections = _one_big_group(db, 50)
     # Parts n and n + 40 insert the same key: the second of each pair fails inside the group.
     results = _run_all(group, [_insert(n % 40) for n in range(50)])
     failures = [n for n, outcome in results.items() if isinstance(outcome, Exception)]
     assert len(results) == 50 and len(failures) == 10
-    assert connections == 2  # the first caller alone, then everyone else in one group
+    assert connections == [2]  # the first caller alone, then everyone else in one group
     assert _count(db) == 40  # every caller's own part committed, the duplicates rolled back
 
 
 def test_event_loop_callers_share_groups_and_no_thread_waits_for_each(db: Database) -> None:
     """`run_async`: the same groups as `run`, led in the group's own threads; callers wait on
     the loop, and each gets its own outcome."""
-    connections = 0
     ran_in: set[str] = set()
-
-    @contextmanager
-    def counted() -> Iterator[Connection]:
-        nonlocal connections
-        connections += 1
-        with db.engine.connect() as conn:
-            yield conn
 
     def part(n: int) -> Any:
         insert = _insert(n % 40)
@@ -126,20 +136,11 @@ def test_event_loop_callers_share_groups_and_no_thread_waits_for_each(db: Databa
 
         return work
 
-    group = GroupCommit(counted)
-    group._connect = _queued_behind_a_leader(group, counted, 50)
-
-    async def callers() -> list[object]:
-        calls = [group.run_async(part(n)) for n in range(50)]
-        return await asyncio.gather(*calls, return_exceptions=True)
-
-    try:
-        outcomes = asyncio.run(asyncio.wait_for(callers(), timeout=30))
-    finally:
-        group.close()
+    group, connections = _one_big_group(db, 50)
+    outcomes = _run_all_async(group, [part(n) for n in range(50)])
     assert outcomes[:40] == list(range(40))  # each caller's own value, in its own order
     assert all(isinstance(outcome, DBAPIError) for outcome in outcomes[40:])  # the duplicates
-    assert connections == 2  # the first caller alone, then everyone else in one group
+    assert connections == [2]  # the first caller alone, then everyone else in one group
     assert _count(db) == 40
     # Every part ran in a leader of the pool (two groups, so at most two), none on the loop.
     assert ran_in and len(ran_in) <= 2
@@ -148,15 +149,7 @@ def test_event_loop_callers_share_groups_and_no_thread_waits_for_each(db: Databa
 
 def test_a_failed_commit_fails_every_event_loop_caller_too(db: Database) -> None:
     group = GroupCommit(db.engine.connect, _FailingDeferred())
-
-    async def callers() -> list[object]:
-        calls = [group.run_async(_insert(n)) for n in range(5)]
-        return await asyncio.gather(*calls, return_exceptions=True)
-
-    try:
-        outcomes = asyncio.run(asyncio.wait_for(callers(), timeout=30))
-    finally:
-        group.close()
+    outcomes = _run_all_async(group, [_insert(n) for n in range(5)])
     assert len(outcomes) == 5
     assert all(isinstance(o, RuntimeError) and str(o) == "commit failed" for o in outcomes)
     assert _count(db) == 0
