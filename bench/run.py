@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                 ws, loaded, fetch_people=scale.fetch_people, refresh_grants=scale.refresh_grants
             )
         consent(small, small_loaded, fetch_people=small_fetch, refresh_grants=1)
+        say("settling: VACUUM (ANALYZE) and CHECKPOINT on PostgreSQL, WAL into SQLite's files")
+        for ws in (*targets, small):
+            ws.settle()
+        os.sync()  # the gigabytes just loaded reach the disk now, not during a measurement
         say("loaded")
         sqlite_figures, peaks = sqlite_phase(scale, large, small, args.port, root)
         figures += sqlite_figures

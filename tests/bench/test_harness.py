@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
+
+from sqlalchemy import text
 
 from bench import audit
 from bench.config import TINY
@@ -47,6 +50,46 @@ def test_a_tiny_bench_dataset_is_served_and_its_audit_log_verifies(tmp_path: Pat
         assert checkpoint is not None and checkpoint.tree_size >= TINY.audit_entries
         last = list(prepare_export(ws.db, checkpoint).lines())[-1]
         assert json.loads(last)["verified"] is True
+    finally:
+        ws.close()
+
+
+def test_settling_leaves_no_loading_work_for_the_measurements(
+    tmp_path: Path, database_url: str
+) -> None:
+    """SQLite: the WAL is copied into the database file and emptied. PostgreSQL: every table
+    is vacuumed and analysed, and a checkpoint has written out everything loaded."""
+    root = tmp_path / "bench"
+    material = prepare_keys(root)
+    ws = Workspace("tiny", root, database_url)
+    try:
+        loader = PeopleLoader(material.keyring, material.index_key, TINY.records_per_person)
+        load_people([ws.db], loader, count=TINY.people, sample=4)
+        if ws.db.is_sqlite:
+            path = Path(database_url.removeprefix("sqlite:///"))
+            wal = path.with_name(path.name + "-wal")
+            assert wal.stat().st_size > 0  # the load is still in the WAL
+            ws.settle()
+            assert wal.stat().st_size == 0
+            with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as conn:  # ignores the WAL
+                assert conn.execute("SELECT count(*) FROM people").fetchone()[0] == TINY.people
+            return
+        with ws.db.engine.connect() as conn:
+            started, wal_end = conn.execute(text("SELECT now(), pg_current_wal_insert_lsn()")).one()
+        ws.settle()
+        with ws.db.engine.connect() as conn:
+            tables = conn.execute(
+                text("SELECT relname, last_vacuum, last_analyze FROM pg_stat_user_tables")
+            ).all()
+            behind = conn.execute(
+                text("SELECT checkpoint_lsn < :lsn FROM pg_control_checkpoint()"), {"lsn": wal_end}
+            ).scalar_one()
+        assert {"people", "records", "audit_entries"} <= {name for name, _, _ in tables}
+        assert all(
+            vacuumed is not None and analysed is not None and min(vacuumed, analysed) >= started
+            for _, vacuumed, analysed in tables
+        )
+        assert behind is False
     finally:
         ws.close()
 
