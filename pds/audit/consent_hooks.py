@@ -14,7 +14,7 @@ from consent.organisations import oauth_clients
 from consent.prepared import DriverStatement
 from consent.scopes import ScopeSet
 from consent.storage import utcnow
-from pds.audit.trail import Accessor, AuditTrail
+from pds.audit.trail import Accessor, AuditTrail, loggable_record_ids
 
 _ACTORS = {
     Actor.PERSON: ActorType.PERSON,
@@ -117,6 +117,6 @@ def token_refused(trail: AuditTrail, token: str | None, action: str, record_id: 
                 grant_id=refusal.grant_id,
                 purpose=refusal.purpose,
             ),
-            record_ids=() if record_id is None else (record_id,),
+            record_ids=() if record_id is None else loggable_record_ids((record_id,)),
         )
         trail.append(conn, event.denied(refusal.reason))

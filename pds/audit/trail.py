@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -25,6 +26,14 @@ from pds.keystore import KeyStore
 from pds.people.datakeys import DataKeyMissing, load_data_key
 
 _SUBKEY_LABEL = b"pds.audit.pseudonym-key.v1"
+# A record id the service made (`new_id`: UUID4 text). An entry can be neither edited nor erased,
+# so an "id" a caller typed into a URL (free text: a name, a phone number) never reaches it.
+_RECORD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def loggable_record_ids(ids: Iterable[str]) -> tuple[str, ...]:
+    """The ids an entry may name: those shaped like the service's own (others are left out)."""
+    return tuple(record_id for record_id in ids if _RECORD_ID.fullmatch(record_id))
 
 
 def pseudonym_from_data_key(data_key: bytes, person_id: str) -> str:
@@ -108,7 +117,7 @@ class AuditTrail:
             organisation_id=by.organisation_id,
             client_id=by.client_id,
             record_types=record_types,
-            record_ids=record_ids,
+            record_ids=loggable_record_ids(record_ids),
             grant_id=by.grant_id,
             purpose=by.purpose,
         )

@@ -131,3 +131,30 @@ def test_auditor_filters_by_client_grant_and_purpose(
     counts = {item["name"]: item["count"] for item in summary["by_organisation"]}
     assert counts == {"First NGO": 2, "Second NGO": 1}
     assert summary["by_purpose"] == [{"purpose": purpose, "count": 3}]
+
+
+def test_free_text_in_a_record_url_never_reaches_the_log(client: Any, services: Services) -> None:
+    """An entry can be neither edited nor erased: an "id" someone typed (here a name and a phone
+    number) leaves the attempt on record, not the text. A real record's id is still named."""
+    person_id = sign_up(client)
+    phone = client.post("/api/v1/me/records", json=PHONE).json()
+    ngo = register(services)
+    token, grant_id = grant_and_token(services, person_id, ngo, "contact.phone:read")
+    typed = "Asha Devi +919876543210"
+    start = len(log_rows(services))
+    assert client.get(f"/api/v1/me/records/{typed}").status_code == 404
+    assert client.get(f"/records/{typed}").status_code == 404  # the web page
+    assert client.get(f"/api/v1/records/{typed}", headers=bearer(token)).status_code == 404
+    assert client.get(f"/api/v1/records/{phone['id']}", headers=bearer(token)).status_code == 200
+    assert client.delete(f"/api/v1/me/grants/{grant_id}").status_code in (200, 204)
+    assert client.get(f"/api/v1/records/{typed}", headers=bearer(token)).status_code == 401
+    rows = [row for row in log_rows(services) if row["action"] == "record.read"][-5:]
+    assert [(r["outcome"], r["reason"], r["record_ids"]) for r in rows[-5:]] == [
+        ("denied", "not_found", []),
+        ("denied", "not_found", []),
+        ("denied", "not_found", []),
+        ("allowed", None, [phone["id"]]),
+        ("denied", "grant_revoked", []),
+    ]
+    logged = str(log_rows(services)[start:])
+    assert "Asha" not in logged and "9876543210" not in logged
