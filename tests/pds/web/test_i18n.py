@@ -71,3 +71,13 @@ def test_pages_follow_accept_language_and_the_switch(client: Any) -> None:
         follow_redirects=False,
     )
     assert evil.headers["location"] == "/"
+
+
+def test_record_forms_and_pages_are_translated_too(client: Any) -> None:
+    """The form fields and the sharing list come from macros: they follow the page's language."""
+    sign_up(client, "forms@example.org")
+    hindi = {"Accept-Language": "hi"}
+    form = client.get("/records/new/household.members", headers=hindi).text
+    assert "एक और व्यक्ति जोड़ें" in form and "Add another person" not in form
+    benefits = client.get("/records/new/income.benefits", headers=hindi).text
+    assert "प्रकार" in benefits and ">Scheme<" not in benefits
