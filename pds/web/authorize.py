@@ -79,7 +79,10 @@ def _consent_page(
     grants: GrantService,
     vocabulary: ScopeVocabulary,
     error: str | None = None,
+    answered: dict[str, str] | None = None,
 ) -> Template:
+    """The consent page: everything ticked and the default duration at first; after an error,
+    exactly what the person chose (never back to sharing more, for longer)."""
     difference = grants.difference(consent)
     client = flow.request.client.client
     _ = translator(request)  # the words are the person's language; the scopes are the same
@@ -88,6 +91,7 @@ def _consent_page(
             "field": f"item:{scope}",
             "label": scope_label(scope, _),
             "new": scope in difference.newly_requested and difference.existing is not None,
+            "ticked": answered is None or answered.get(f"item:{scope}") == "yes",
         }
         for scope in consent.scopes
     ]
@@ -105,7 +109,7 @@ def _consent_page(
             else None
         ),
         "durations": DURATIONS,
-        "default_duration": DEFAULT_DURATION,
+        "chosen_duration": _duration(answered or {}),
         "action": f"{request.url.path}?{query}",
         "error": error,
     }
@@ -115,6 +119,12 @@ def _consent_page(
         status_code=422 if error else 200,
         headers={"Content-Security-Policy": _csp_allowing(request, flow.redirect_uri)},
     )
+
+
+def _duration(answered: dict[str, str]) -> str:
+    """The duration the person chose, in days (one of DURATIONS), or the default."""
+    days = answered.get("duration", DEFAULT_DURATION)
+    return days if days in DURATIONS else DEFAULT_DURATION
 
 
 def _csp_allowing(request: Request[Any, Any, Any], redirect_uri: str) -> str:
@@ -180,10 +190,8 @@ class AuthorizationController(Controller):
         consent = _consent_request(flow, principal)
         approved = ScopeSet(scope for scope in consent.scopes if data.get(f"item:{scope}") == "yes")
         if not approved:
-            return _consent_page(request, flow, consent, grants, vocabulary, NOTHING_CHOSEN)
-        days = data.get("duration", DEFAULT_DURATION)
-        duration = timedelta(days=int(days if days in DURATIONS else DEFAULT_DURATION))
-        grant = grants.approve(consent, approved, duration)
+            return _consent_page(request, flow, consent, grants, vocabulary, NOTHING_CHOSEN, data)
+        grant = grants.approve(consent, approved, timedelta(days=int(_duration(data))))
         decision = ConsentDecision(
             principal.person_id, grant.id, approved & grant.scopes, flow.purpose
         )

@@ -3,6 +3,7 @@ tokens, at once; re-authorization shows the difference and never silently widens
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -165,6 +166,19 @@ def test_approving_nothing_asks_again(client: Any, services: Services) -> None:
     answer = decide(client, authorization_params(ngo, "contact.phone:read", challenge), items=[])
     assert answer.status_code == 422 and "Choose at least one item" in answer.text
     assert client.get("/api/v1/me/grants").json()["items"] == []
+    # Asked again with what the person chose, not reset to sharing everything for 90 days.
+    again = decide(
+        client,
+        authorization_params(ngo, "contact.phone:read health.immunisations:read", challenge),
+        items=[],
+        duration="30",
+    ).text
+    boxes = re.findall(r'<input type="checkbox"[^>]*>', again)
+    radios = re.findall(r'<input type="radio"[^>]*>', again)
+    assert len(boxes) == 2 and not any("checked" in box for box in boxes)
+    assert [radio for radio in radios if "checked" in radio] == [
+        '<input type="radio" id="duration-30" name="duration" value="30" checked>'
+    ]
 
 
 def test_signed_out_person_is_sent_to_sign_in_and_back(
