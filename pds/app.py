@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
@@ -66,6 +66,7 @@ from pds.records.routes import MyRecordsController, list_record_types
 from pds.records.service import RecordService
 from pds.request_id import request_id_middleware
 from pds.settings import Settings, load_settings
+from pds.web.guard import failure_page, http_page, wants_a_page
 from pds.web.routes import template_config, web_routes
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -143,6 +144,19 @@ def _csrf_secret(services: Services) -> str:
     return hmac.new(services.keys.index_key, b"pds.csrf.v1", hashlib.sha256).hexdigest()
 
 
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Outside a route (an unknown address, a method a path does not take, a refusal by a
+    middleware): a page for a browser, RFC 9457 problem+json for everyone else."""
+    if wants_a_page(request):
+        return http_page(request, exc)
+    return problems.http_problem(exc)
+
+
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    answer = problems.internal_error(request, exc)  # logged there, with the request id
+    return failure_page(answer.status_code or 500) if wants_a_page(request) else answer
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
     """Build the web application for these settings."""
     configure_logging(settings)
@@ -154,9 +168,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
     exception_handlers: dict[Any, Any] = {
         ValidationException: lambda _r, e: problems.validation_problem(e),
-        HTTPException: lambda _r, e: problems.http_problem(e),
-        DBAPIError: problems.internal_error,
-        Exception: problems.internal_error,
+        HTTPException: _http_error,
+        DBAPIError: _internal_error,
+        Exception: _internal_error,
     }
     for domain_error in problems.DOMAIN_PROBLEMS:
         exception_handlers[domain_error] = lambda _r, e: problems.domain_problem(e)

@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Redirect, Template
 
+from consent.audit.queries import InvalidCursor as InvalidLogCursor
 from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
 from consent.receipts import InvalidCursor, ReceiptNotFound
 from consent.scopes import InvalidScope
@@ -113,6 +114,7 @@ _DOMAIN_PAGES: dict[type[Exception], tuple[str, str, int]] = {
     ),
     ReceiptNotFound: (N_("Receipt not found"), N_("This receipt does not exist."), 404),
     InvalidCursor: (N_("Not found"), N_("This page of the list does not exist."), 404),
+    InvalidLogCursor: (N_("Not found"), N_("This page of the list does not exist."), 404),
     InvalidScope: (N_("Not found"), N_("There is no such kind of record."), 404),
     OutOfRange: (N_("Not in the log"), N_("The log has no such entry or size."), 404),
     Pruned: (N_("Pruned"), N_("This part of the log was removed by the retention policy."), 410),
@@ -152,22 +154,44 @@ _HTTP_PAGES: dict[int, tuple[str, str]] = {
     ),
 }
 _HTTP_OTHER = (N_("This did not work"), N_("Nothing was changed. Go back and try again."))
+_NO_SUCH_PAGE = (
+    N_("Page not found"),
+    N_("There is no page at this address. Check the link, or go to the start page."),
+)
+# Where answers are JSON whatever the client accepts (the OAuth consent page has its own).
+_JSON_PREFIXES = ("/api/", "/oauth/", "/.well-known/", "/metrics", "/health", "/schema", "/static/")
 
 
-def _http_page(_request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    """A refused form (CSRF), a rate limit or a malformed address, said on a page."""
-    title, message = _HTTP_PAGES.get(error.status_code, _HTTP_OTHER)
+def wants_a_page(request: Request[Any, Any, Any]) -> bool:
+    """A browser asking for a page (HTML preferred to JSON), not a client of the JSON APIs."""
+    if request.url.path.startswith(_JSON_PREFIXES):
+        return False
+    preferred = request.accept.best_match(["application/json", "text/html"], "application/json")
+    return preferred == "text/html"
+
+
+def http_page(_request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    """A refused form (CSRF), a rate limit, a malformed or unknown address, said on a page."""
+    default = _NO_SUCH_PAGE if isinstance(error, NotFoundException) else _HTTP_OTHER
+    title, message = _HTTP_PAGES.get(error.status_code, default)
     response = error_page(title, message, error.status_code)
     if error.headers:  # e.g. Retry-After
         response.headers.update(error.headers)
     return response
 
 
+def failure_page(status: int) -> Template:
+    """What a browser sees when the server failed (the failure is logged where it happened)."""
+    return error_page(*_HTTP_OTHER, status)
+
+
 def page_exception_handlers() -> dict[Any, Any]:
     handlers: dict[Any, Any] = {
         SignInRequired: _sign_in_again,
         WrongRole: _wrong_role,
-        HTTPException: _http_page,
+        HTTPException: http_page,
+        # Else the app's JSON answer would win: it is registered for this narrower class.
+        ValidationException: http_page,
     }
     for kind in _DOMAIN_PAGES:
         handlers[kind] = _domain_page
