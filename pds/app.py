@@ -42,6 +42,7 @@ from pds.db import Database
 from pds.dependencies import constant
 from pds.gc_pauses import freeze_startup_objects
 from pds.health import ReadinessCheck, core_readiness_checks, health_routes
+from pds.json_bodies import JsonBodyRequest
 from pds.keystore import KeyConfigurationError, KeyStore, key_provider_for
 from pds.logs import configure_logging
 from pds.metrics import (
@@ -205,6 +206,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             **receipt_dependencies(services.receipts),
         },
         exception_handlers=exception_handlers,
+        request_class=JsonBodyRequest,
         middleware=[
             request_id_middleware,
             allow_header_middleware,

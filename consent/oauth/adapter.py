@@ -166,7 +166,7 @@ async def json_call(request: Request[Any, Any, Any], issuer: str) -> OAuthCall:
     """A JSON POST (registration); a body that is not a JSON object reads as empty."""
     try:
         body = json.loads(await request.body())
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deeply
         body = None
     return OAuthCall("POST", _uri(request, issuer), request.headers, json_body=body)
 

@@ -81,3 +81,26 @@ def test_no_content_answers_have_no_body(client: Any) -> None:
     sign_up(client)
     signed_out = client.post("/api/v1/signout")
     assert signed_out.status_code == 204 and signed_out.content == b""
+
+
+NOT_UTF8 = b'{"type": "identity.name", "value": {"given_name": "\xff"}}'
+TOO_DEEP = b'{"value": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+
+
+@pytest.mark.parametrize("body", [NOT_UTF8, TOO_DEEP], ids=["not-utf8", "too-deep"])
+def test_a_body_that_is_not_json_is_the_clients_error_not_a_crash(
+    client: Any, services: Services, body: bytes
+) -> None:
+    """msgspec raises UnicodeDecodeError and RecursionError for these, not its DecodeError."""
+    json_type = {"content-type": "application/json"}
+    for path in ("/api/v1/signin", "/api/v1/records", "/api/v1/me/records"):
+        refused = client.post(path, content=body, headers=json_type)
+        assert refused.status_code == 400, (path, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+    with services.db.write() as conn:
+        token, _ = issue_registration_token(conn)
+    registration = client.post(
+        "/oauth/register", content=body, headers={**json_type, "Authorization": f"Bearer {token}"}
+    )
+    assert registration.status_code == 400, registration.text  # read as empty metadata
+    assert registration.json()["error"] in {"invalid_client_metadata", "invalid_redirect_uri"}
