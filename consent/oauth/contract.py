@@ -264,7 +264,9 @@ TOKEN_FORM_SCHEMA = {  # revocation and introspection
     "required": ["token"],
     "properties": {
         "token": _string("an access or refresh token; unknown ones are simply not active"),
-        "token_type_hint": {"enum": ["access_token", "refresh_token"]},
+        "token_type_hint": _string(
+            "`access_token` or `refresh_token`: only orders the search (any other value is ignored)"
+        ),
         **_CLIENT_FIELDS,
     },
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import (
@@ -42,7 +42,18 @@ if TYPE_CHECKING:
     from consent.oauth.server import ConsentAuthorizationServer
 
 
-class TokenRevocation(RevocationEndpoint):  # type: ignore[misc]
+class _AnyHint:
+    """RFC 7009 §2.1 and RFC 7662 §2.1: `token_type_hint` is only a hint, which the server may
+    ignore and must search past. Authlib refuses a hint it does not know (`unsupported_token_type`,
+    with 401), which left a token a client asked to revoke valid; here it only orders the search
+    (`find_token`)."""
+
+    def check_params(self, request: OAuth2Request, client: OAuthClient) -> None:
+        if "token" not in request.form:
+            raise InvalidRequestError()
+
+
+class TokenRevocation(_AnyHint, RevocationEndpoint):  # type: ignore[misc]
     # RFC 7009 §2.1: public clients may revoke their own tokens too.
     CLIENT_AUTH_METHODS = [*CONFIDENTIAL_AUTH_METHODS, PUBLIC_AUTH_METHOD]
     server: ConsentAuthorizationServer
@@ -69,7 +80,7 @@ class TokenRevocation(RevocationEndpoint):  # type: ignore[misc]
             self.server.token_event(conn, event)
 
 
-class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
+class TokenIntrospection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = list(CONFIDENTIAL_AUTH_METHODS)
     server: ConsentAuthorizationServer
 

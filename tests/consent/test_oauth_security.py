@@ -223,6 +223,30 @@ def test_revocation_endpoint_revokes_a_clients_own_token(client: Any, services: 
     assert unknown.status_code == 200  # RFC 7009 §2.2: unknown tokens are not an error
 
 
+def test_a_token_type_hint_is_only_a_hint(client: Any, services: Services) -> None:
+    """RFC 7009 §2.1, RFC 7662 §2.1: a wrong or unknown hint never leaves a token valid."""
+    sign_up(client)
+    ngo = register(services)
+    tokens = obtain_tokens(client, ngo, SCOPE)
+    access = tokens["access_token"]
+    seen = client.post(
+        "/oauth/introspect", data={"token": access, "token_type_hint": "bogus"}, auth=ngo.auth
+    )
+    assert seen.status_code == 200 and seen.json()["active"] is True
+    done = client.post(
+        "/oauth/revoke", data={"token": access, "token_type_hint": "bogus"}, auth=ngo.auth
+    )
+    assert done.status_code == 200
+    assert client.get("/api/v1/records", headers=bearer(access)).status_code == 401
+    wrong = client.post(
+        "/oauth/revoke",
+        data={"token": tokens["refresh_token"], "token_type_hint": "access_token"},
+        auth=ngo.auth,
+    )
+    assert wrong.status_code == 200
+    assert refresh(client, ngo, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
 def test_refresh_tokens_rotate_and_a_replay_revokes_the_grant(
     client: Any, services: Services
 ) -> None:
