@@ -65,7 +65,7 @@ from pds.receipts.wiring import (
 from pds.records.organisation_routes import RecordFetch
 from pds.records.routes import MyRecordsController, list_record_types
 from pds.records.service import RecordService
-from pds.request_id import request_id_middleware
+from pds.request_id import request_id_middleware, with_request_id
 from pds.settings import Settings, load_settings
 from pds.web.guard import failure_page, http_page, wants_a_page
 from pds.web.routes import template_config, web_routes
@@ -148,9 +148,9 @@ def _csrf_secret(services: Services) -> str:
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Outside a route (an unknown address, a method a path does not take, a refusal by a
     middleware): a page for a browser, RFC 9457 problem+json for everyone else."""
-    if wants_a_page(request):
-        return http_page(request, exc)
-    return problems.http_problem(exc)
+    answer = http_page(request, exc) if wants_a_page(request) else problems.http_problem(exc)
+    answer.headers.update(with_request_id(request.scope, {}))
+    return answer
 
 
 def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

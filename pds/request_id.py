@@ -13,17 +13,26 @@ from contextvars import ContextVar
 import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "x-request-id"
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_log = structlog.get_logger("pds.access")
+_STATE_KEY = "pds_request_id"
 _current: ContextVar[str | None] = ContextVar("pds_request_id", default=None)
 
 
 def current_request_id() -> str | None:
     """The id of the request being served on this thread or task, if any."""
     return _current.get()
+
+
+def with_request_id(scope: Scope, headers: dict[str, str]) -> dict[str, str]:
+    """`headers` plus the request's id, for an answer this middleware does not send itself (an
+    exception handler's, outside it, for a refusal raised by a middleware inside it)."""
+    request_id = scope.get("state", {}).get(_STATE_KEY)
+    return {**headers, HEADER: request_id} if request_id else headers
 
 
 def _new_id() -> str:
@@ -40,6 +49,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
         request_id = incoming if _ACCEPTABLE.match(incoming) else _new_id()
         token = _current.set(request_id)
+        scope.setdefault("state", {})[_STATE_KEY] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
         started = time.perf_counter()
@@ -54,6 +64,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
         try:
             await app(scope, receive, send_with_id)
+        except HTTPException as exc:
+            # Raised by a middleware inside this one (CSRF, rate limit): the app's exception
+            # handler answers it outside, with this status (and the id, see `request_id_of`).
+            status = exc.status_code
+            raise
         finally:
             # The path only, never the query string (it may carry personal data or codes).
             access_log.info(

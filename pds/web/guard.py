@@ -25,6 +25,7 @@ from pds.people.routes import session_cookie
 from pds.people.service import PeopleService, Principal, Role
 from pds.records.catalogue import UnknownRecordType
 from pds.records.service import RecordNotFound, VersionConflict
+from pds.request_id import with_request_id
 from pds.settings import Settings
 from pds.web.i18n import N_
 
@@ -170,13 +171,13 @@ def wants_a_page(request: Request[Any, Any, Any]) -> bool:
     return preferred == "text/html"
 
 
-def http_page(_request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+def http_page(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     """A refused form (CSRF), a rate limit, a malformed or unknown address, said on a page."""
     default = _NO_SUCH_PAGE if isinstance(error, NotFoundException) else _HTTP_OTHER
     title, message = _HTTP_PAGES.get(error.status_code, default)
     response = error_page(title, message, error.status_code)
-    if error.headers:  # e.g. Retry-After
-        response.headers.update(error.headers)
+    # e.g. Retry-After; and the request id, when a middleware refused it (CSRF, rate limit)
+    response.headers.update(with_request_id(request.scope, dict(error.headers or {})))
     return response
 
 

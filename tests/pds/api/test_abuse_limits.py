@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from structlog.testing import capture_logs
 
 from pds.app import build_services, create_app
 from tests.conftest import PASSWORD, TEST_ORIGIN, make_settings, sign_up
@@ -35,6 +36,17 @@ def _assert_limited(response: Any) -> None:
     assert response.status_code == 429
     assert response.headers["content-type"].startswith("application/problem+json")
     assert int(response.headers["retry-after"]) > 0
+    assert response.headers["x-request-id"]  # answered outside the middleware that sets it
+
+
+def test_a_limited_request_is_logged_as_what_it_was_answered(limited: Any) -> None:
+    body = {"email": "nobody@example.org", "password": "wrong password"}
+    for _ in range(3):
+        limited.post("/api/v1/signin", json=body)
+    with capture_logs() as logs:
+        _assert_limited(limited.post("/api/v1/signin", json=body))
+    (line,) = [entry for entry in logs if entry["event"] == "request"]
+    assert (line["path"], line["status"]) == ("/api/v1/signin", 429)  # not 500
 
 
 def test_signin_is_limited_per_address(limited: Any) -> None:

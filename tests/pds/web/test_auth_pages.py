@@ -46,7 +46,8 @@ def test_signup_errors_are_shown_next_to_the_field(client: Any) -> None:
 def test_form_without_csrf_token_is_refused(client: Any) -> None:
     client.get("/signup")
     response = client.post("/signup", data={"email": "x@example.org", "password": PASSWORD})
-    assert response.status_code == 403
+    assert response.status_code == 403 and "This form has expired" in response.text
+    assert response.headers["x-request-id"]  # the CSRF middleware refused it, inside the id's
     assert client.get("/", follow_redirects=False).status_code in (302, 303)
 
 
