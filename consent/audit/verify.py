@@ -215,12 +215,12 @@ class _Verifier:
             return
         proof = self.consistency if isinstance(self.consistency, dict) else {}
         if proof.get("from") != saved.size:
-            self.report.warnings.append(
-                f"the saved checkpoint (size {saved.size}) predates this export's first entry; "
-                f"export with consistency_from={saved.size} to check it"
+            # Asked for and not done is a failure, not a pass with a warning.
+            raise ExportError(
+                f"the saved checkpoint (size {saved.size}) predates this export's first entry "
+                f"and the export carries no proof from it: export with "
+                f"consistency_from={saved.size} to check it"
             )
-            self.report.saved_checkpoint = "not checked"
-            return
         hashes = _b64list(proof.get("proof"))
         if not verify_consistency(saved.size, self.final.size, saved.root, self.final.root, hashes):
             raise BadEntry(1, f"the log is not consistent with the saved checkpoint {saved.size}")
@@ -249,7 +249,10 @@ def verify_export(
         header = json.loads(next(stream, "null"))
         if not isinstance(header, dict) or header.get("format") != EXPORT_FORMAT:
             raise ExportError(f"not a {EXPORT_FORMAT} export")
-        keys = keys or _embedded_keys(header, report)
+        if keys is None:
+            keys = _embedded_keys(header, report)
+        elif not keys:
+            raise ExportError("no verifier key given (an empty key file?)")
         saved = None
         if saved_checkpoint is not None:
             saved = open_checkpoint(saved_checkpoint, keys)
@@ -261,7 +264,11 @@ def verify_export(
                 f"{saved.size} entries: entries {verifier.final.size + 1}..{saved.size} "
                 "were removed (truncated)",
             )
-        _consume(stream, verifier)
+        if not _consume(stream, verifier):
+            verifier.finish()  # names the entries missing, if any
+            raise ExportError("the export has no end line: it was cut short")
+        if next(stream, None) is not None:
+            raise ExportError("lines after the end line: the export was added to")
         verifier.finish()
         report.tree_size, report.root = verifier.builder.size, verifier.builder.root()
         report.ok = True
@@ -280,7 +287,8 @@ def _stored_hash(b64: bytes) -> bytes | None:
         return None
 
 
-def _consume(stream: Iterator[str | bytes], verifier: _Verifier) -> None:
+def _consume(stream: Iterator[str | bytes], verifier: _Verifier) -> bool:
+    """Read the entry and checkpoint lines; True if the end line was reached."""
     builder, report = verifier.builder, verifier.report
     saved_at = verifier.saved.size if verifier.saved is not None else -1
     for text in stream:
@@ -306,9 +314,22 @@ def _consume(stream: Iterator[str | bytes], verifier: _Verifier) -> None:
         elif kind == "checkpoint":
             verifier.checkpoint(document)
         elif kind == "end":
-            return
+            _check_end(document, verifier)
+            return True
         else:
             raise BadEntry(builder.size + 1, f"unknown line type {kind!r}")
+    return False
+
+
+def _check_end(end: dict[str, Any], verifier: _Verifier) -> None:
+    """The end line states what the exporter wrote; it must match what was read."""
+    size = verifier.builder.size
+    stated = (end.get("tree_size"), end.get("entries"), end.get("root"))
+    root = binascii.b2a_base64(verifier.builder.root(), newline=False).decode()
+    if stated != (size, size - verifier.start, root):
+        raise ExportError("the end line does not match the entries before it")
+    if end.get("verified") is not True:
+        raise ExportError("the service could not verify this export when it wrote it")
 
 
 def _embedded_keys(header: dict[str, Any], report: Report) -> list[VerifierKey]:

@@ -61,6 +61,8 @@ def verify(
         keys = [parse_verifier_key(k) for k in _read_keys(key_file)] if key_file else None
     except NoteError as exc:
         raise click.ClickException(f"bad key file: {exc}") from None
+    if keys == []:
+        raise click.ClickException(f"bad key file: {key_file} names no verifier key")
     saved = checkpoint_file.read_text(encoding="utf-8") if checkpoint_file else None
     with export.open("rb") as lines:
         report = verify_export(lines, keys=keys, saved_checkpoint=saved)

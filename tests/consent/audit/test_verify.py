@@ -119,3 +119,28 @@ def test_a_line_repeating_a_key_is_refused(export: tuple[list[str], str]) -> Non
     report = verify_export(mangled, keys=[parse_verifier_key(key)])
     assert not report.ok and report.first_bad_seq == json.loads(line)["seq"]
     assert any("repeats a key" in text for text in report.problems), report.problems
+
+
+def test_the_end_line_closes_the_export(export: tuple[list[str], str]) -> None:
+    """Found in review: lines after the end line, a forged end line and a missing one passed."""
+    lines, key = export
+    end = json.loads(lines[-1])
+    appended = [*lines, lines[5]]  # e.g. two exports concatenated, or a forged tail
+    forged_end = [*lines[:-1], json.dumps({**end, "entries": end["entries"] + 1}) + "\n"]
+    unverified = [*lines[:-1], json.dumps({**end, "verified": False}) + "\n"]
+    for mangled, problem in (
+        (appended, "lines after the end line"),
+        (forged_end, "end line does not match"),
+        (unverified, "could not verify this export"),
+        (lines[:-1], "no end line"),
+    ):
+        report = verify_export(mangled, keys=[parse_verifier_key(key)])
+        assert not report.ok and any(problem in text for text in report.problems), problem
+
+
+def test_an_empty_key_list_is_an_error_not_the_exports_own_keys(
+    export: tuple[list[str], str],
+) -> None:
+    lines, _ = export
+    report = verify_export(lines, keys=[])
+    assert not report.ok and "no verifier key" in report.problems[0]

@@ -96,6 +96,11 @@ def test_cli_key_checkpoint_export_verify_prune(
     assert report["ok"] and report["entries"] == 2 and report["saved_checkpoint"].startswith("con")
     unkeyed = _cli(settings, "audit", "verify", str(tmp_path / "log.ndjson"))
     assert unkeyed.exit_code == 0 and "no --key given" in unkeyed.output
+    (tmp_path / "blank").write_text("\n\n")  # found in review: read as "no --key given"
+    blank = _cli(
+        settings, "audit", "verify", str(tmp_path / "log.ndjson"), "--key", str(tmp_path / "blank")
+    )
+    assert blank.exit_code != 0 and "names no verifier key" in blank.output
     assert _cli(settings, "audit", "prune").exit_code != 0  # no retention configured
     pruned = _cli(settings, "audit", "prune", retention="30")
     assert pruned.exit_code == 0 and "pruned 0 entries" in pruned.output
