@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
@@ -74,6 +74,29 @@ def _utc(name: str, text: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+_FILTERS = frozenset(
+    {"person", "organisation", "client", "grant", "action", "outcome", "purpose", "since", "until"}
+)
+
+
+def _only_filters(request: Request[Any, Any, Any], allowed: frozenset[str]) -> None:
+    """A misspelt, empty or repeated filter is refused: ignored, it would quietly answer with
+    more of the log (or none of it) than the auditor asked for."""
+    params = request.query_params
+    wrong = [
+        {"key": name, "message": message}
+        for name in sorted(set(params))
+        for message in (
+            "unknown parameter" if name not in allowed else None,
+            "given more than once" if len(params.getall(name)) > 1 else None,
+            "empty" if name in allowed and params.getall(name) == [""] else None,
+        )
+        if message is not None
+    ]
+    if wrong:
+        raise ValidationException(extra=wrong)
+
+
 def _query(
     person: str | None,
     organisation: str | None,
@@ -133,6 +156,7 @@ class AuditController(Controller):
     )
     def entries(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         auditor: NamedDependency[AuditorService],
         person: Id = None,
@@ -147,6 +171,7 @@ class AuditController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> EntryPage:
+        _only_filters(request, _FILTERS | {"cursor", "limit"})
         query = _query(person, organisation, client, grant, action, outcome, purpose, since, until)
         return _page(auditor.entries(principal, query, cursor=cursor, limit=limit))
 
@@ -158,6 +183,7 @@ class AuditController(Controller):
     )
     def summary(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         auditor: NamedDependency[AuditorService],
         person: Id = None,
@@ -170,6 +196,7 @@ class AuditController(Controller):
         since: Since = None,
         until: Until = None,
     ) -> SummaryOut:
+        _only_filters(request, _FILTERS)
         query = _query(person, organisation, client, grant, action, outcome, purpose, since, until)
         return SummaryOut.of(auditor.summary(principal, query))
 

@@ -142,6 +142,25 @@ def test_bad_entry_queries_are_problems(populated: dict[str, Any]) -> None:
             assert response.headers["content-type"].startswith("application/problem+json")
 
 
+def test_a_misspelt_empty_or_repeated_filter_is_refused_not_ignored(
+    populated: dict[str, Any],
+) -> None:
+    """Found in review: `organization=` (US spelling) answered with the whole, unfiltered log."""
+    auditor = populated["auditor"]
+    for path in ("/api/v1/audit/entries", "/api/v1/audit/summary"):
+        for query, key, message in (
+            ("organization=x", "organization", "unknown parameter"),
+            ("action=", "action", "empty"),
+            ("outcome=allowed&outcome=denied", "outcome", "given more than once"),
+        ):
+            refused = auditor.get(f"{path}?{query}")
+            assert refused.status_code == 422, (path, query, refused.text)
+            assert refused.headers["content-type"] == "application/problem+json"
+            named = [(e["field"], e["message"]) for e in refused.json()["errors"]]
+            assert (key, message) in named, refused.text
+    assert auditor.get("/api/v1/audit/entries?outcome=denied&limit=5").status_code == 200
+
+
 def test_summary_counts(populated: dict[str, Any]) -> None:
     summary = populated["auditor"].get("/api/v1/audit/summary").json()
     assert summary["total"] == summary["by_outcome"]["allowed"] + summary["by_outcome"]["denied"]
