@@ -1,4 +1,5 @@
-"""Abuse limits: sign-in, sign-up, OAuth token and registration, and record writes.
+"""Abuse limits: sign-in, sign-up, OAuth token and registration, record writes, and the
+password checks a signed-in session can make (change password, erase the account).
 
 Built on Litestar's rate-limit middleware, one instance per group so each group has its own
 window. Sign-in, sign-up and OAuth endpoints are limited per client address; record writes per
@@ -17,6 +18,7 @@ from litestar import Request
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware, get_remote_address
 
+from pds.people.auth import session_cookie_name
 from pds.settings import Settings
 
 
@@ -27,11 +29,23 @@ class LimitGroup:
     methods: frozenset[str]
     prefixes: tuple[str, ...]
     identify: Callable[[Request[Any, Any, Any]], str]
+    exact: tuple[str, ...] = ()  # paths limited themselves, not what lies below them
+
+    def applies(self, method: str, path: str) -> bool:
+        return method in self.methods and (path.startswith(self.prefixes) or path in self.exact)
+
+
+_SESSION_COOKIES = (session_cookie_name(secure=True), session_cookie_name(secure=False))
 
 
 def _credential(request: Request[Any, Any, Any]) -> str:
-    """Whoever is writing: their bearer token or session cookie, hashed; else their address."""
-    secret = request.headers.get("authorization") or request.headers.get("cookie") or ""
+    """Whoever is writing: their bearer token or session cookie, hashed; else their address.
+
+    The session cookie alone, not the whole Cookie header: the form pages' CSRF cookie comes and
+    goes, and with it the budget would have started afresh."""
+    cookies = request.cookies
+    session = next((cookies[name] for name in _SESSION_COOKIES if name in cookies), "")
+    secret = request.headers.get("authorization") or session
     if not secret:
         return get_remote_address(request)
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -49,15 +63,16 @@ def limit_groups(settings: Settings) -> list[LimitGroup]:
                    ("/oauth/token",), get_remote_address),
         LimitGroup("record_writes", settings.rate_limit_record_writes_per_minute, writes,
                    ("/api/v1/me/records", "/api/v1/records", "/records"), _credential),
+        # Whoever holds a signed-in phone must not be able to guess its password at leisure.
+        LimitGroup("password_checks", settings.rate_limit_signin_per_minute, writes,
+                   ("/api/v1/me/password", "/settings/password", "/settings/erase"), _credential,
+                   exact=("/api/v1/me",)),
     ]  # fmt: skip
 
 
 def is_limited(method: str, path: str) -> bool:
     """Whether a limit applies to this request under the default settings (the contract's 429s)."""
-    return any(
-        method in group.methods and path.startswith(group.prefixes)
-        for group in limit_groups(Settings())
-    )
+    return any(group.applies(method, path) for group in limit_groups(Settings()))
 
 
 def _middleware_for(group: LimitGroup) -> DefineMiddleware:
@@ -65,7 +80,7 @@ def _middleware_for(group: LimitGroup) -> DefineMiddleware:
     middleware_class = type(f"RateLimit_{group.name}", (RateLimitMiddleware,), {})
 
     async def applies(request: Request[Any, Any, Any]) -> bool:
-        return request.method in group.methods and request.url.path.startswith(group.prefixes)
+        return group.applies(request.method, request.url.path)
 
     config = RateLimitConfig(
         rate_limit=("minute", group.per_minute),

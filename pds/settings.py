@@ -53,7 +53,10 @@ class Settings(BaseSettings):
         "before it cannot be decrypted with the current keys",
     )
     rate_limit_signin_per_minute: int = Field(
-        10, ge=0, description="sign-in attempts per client address per minute (0: off)"
+        10,
+        ge=0,
+        description="sign-in attempts per client address, and password checks (change, erase) "
+        "per signed-in session, per minute (0: off)",
     )
     rate_limit_signup_per_minute: int = Field(
         10, ge=0, description="sign-ups and OAuth registrations per address per minute"

@@ -15,6 +15,7 @@ from pds.account.service import AccountService
 from pds.contract import (
     AUDITED,
     JSON_BODY_ERRORS,
+    RATE_LIMITED,
     SESSION,
     SESSION_ERRORS,
     SESSION_WRITE_ERRORS,
@@ -71,6 +72,7 @@ class MyAccountController(Controller):
             SESSION_WRITE_ERRORS,
             JSON_BODY_ERRORS,
             domain(InvalidCredentials, when="The password is wrong"),
+            RATE_LIMITED,
             AUDITED,
         ),
         operation_class=documented(status="204", no_content=True),

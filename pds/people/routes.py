@@ -147,6 +147,7 @@ class AccountController(Controller):
             JSON_BODY_ERRORS,
             domain(InvalidCredentials, when="The current password is wrong"),
             domain(PasswordPolicyError),
+            RATE_LIMITED,
             AUDITED,
         ),
         sync_to_thread=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 from pathlib import Path
@@ -9,7 +10,6 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from structlog.testing import capture_logs
 
 from pds.app import build_services, create_app
 from tests.conftest import PASSWORD, TEST_ORIGIN, make_settings, sign_up
@@ -39,13 +39,17 @@ def _assert_limited(response: Any) -> None:
     assert response.headers["x-request-id"]  # answered outside the middleware that sets it
 
 
-def test_a_limited_request_is_logged_as_what_it_was_answered(limited: Any) -> None:
+def test_a_limited_request_is_logged_as_what_it_was_answered(
+    limited: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     body = {"email": "nobody@example.org", "password": "wrong password"}
     for _ in range(3):
         limited.post("/api/v1/signin", json=body)
-    with capture_logs() as logs:
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pds.access"):
         _assert_limited(limited.post("/api/v1/signin", json=body))
-    (line,) = [entry for entry in logs if entry["event"] == "request"]
+    (line,) = [r.msg for r in caplog.records if r.name == "pds.access"]
+    assert isinstance(line, dict)  # structlog's event, through stdlib logging
     assert (line["path"], line["status"]) == ("/api/v1/signin", 429)  # not 500
 
 
@@ -94,3 +98,20 @@ def test_signin_timing_is_similar_for_known_and_unknown_accounts(
     unknown = statistics.median(timed("nobody@example.org") for _ in range(4))
     # Both pay one argon2id verification; without the dummy verify "unknown" would be ~0.
     assert unknown > known * 0.3
+
+
+def test_password_checks_of_a_signed_in_session_are_limited(limited: Any) -> None:
+    """Found in review: a signed-in shared phone could try passwords without end."""
+    sign_up(limited, "shared@example.org")
+    wrong = {"current_password": "a wrong guess", "new_password": "another long passphrase"}
+    statuses = [limited.put("/api/v1/me/password", json=wrong).status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    _assert_limited(limited.put("/api/v1/me/password", json=wrong))
+    guess = {"password": "another wrong guess"}
+    _assert_limited(limited.request("DELETE", "/api/v1/me", json=guess))  # the same budget
+    page = limited.get("/settings")
+    token = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+    form = {"confirm_word": "ERASE", "password": "x", "_csrf_token": token}
+    refused = limited.post("/settings/erase", data=form)
+    assert refused.status_code == 429 and "Too many attempts" in refused.text
+    assert limited.get("/api/v1/me/records").status_code == 200  # reading goes on
