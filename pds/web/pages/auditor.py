@@ -26,9 +26,9 @@ from consent.audit.queries import AuditEntry, encode_cursor
 from consent.purposes import PURPOSES
 from consent.storage import to_micros
 from crypto.merkle import verify_inclusion
-from pds.audit.service import AuditorService, AuditQuery, OutOfRange
+from pds.audit.service import AuditorService, AuditQuery, OutOfRange, UnknownPerson
 from pds.people.service import Principal
-from pds.web.i18n import DISPLAY_ZONE
+from pds.web.i18n import DISPLAY_ZONE, N_, translator
 from pds.web.pages.common import page
 
 Auditor = NamedDependency[AuditorService]
@@ -42,15 +42,39 @@ def b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+NOT_A_TIME = N_("Enter a date and time, for example 2026-11-24T09:30.")
+EMPTY_RANGE = N_("“Before” must be later than “From”.")
+NO_SUCH_PERSON = N_("No account has this person id.")
+
+
 def _local_time(text: str | None) -> datetime | None:
-    """A datetime-local value, read in the display time zone; None when empty or malformed."""
+    """A datetime-local value, read in the display time zone; None when empty.
+
+    Raises ValueError when malformed: the search must say so, not quietly drop the filter."""
     if not text:
         return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
+    moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=DISPLAY_ZONE)
+
+
+Moment = datetime | None
+
+
+def _times(since: str | None, until: str | None) -> tuple[Moment, Moment, list[Any]]:
+    """The search's range, and what is wrong with it (as error_summary's field errors)."""
+    moments: dict[str, datetime | None] = {}
+    wrong: list[Any] = []
+    for name, label, text in (("since", N_("From (India time)"), since),
+                              ("until", N_("Before (India time)"), until)):  # fmt: skip
+        try:
+            moments[name] = _local_time(text)
+        except ValueError:
+            moments[name] = None
+            wrong.append((f"q-{name}", label, NOT_A_TIME))
+    start, end = moments["since"], moments["until"]
+    if start is not None and end is not None and start >= end:
+        wrong.append(("q-until", N_("Before (India time)"), EMPTY_RANGE))
+    return start, end, wrong
 
 
 @get("/audit", sync_to_thread=True)
@@ -76,6 +100,7 @@ def search_page(
         "person": person_id, "organisation": organisation, "client": client, "grant": grant,
         "action": action, "purpose": purpose, "outcome": outcome, "since": since, "until": until,
     }  # fmt: skip
+    start, end, wrong = _times(since, until)
     query = AuditQuery(
         person_id=person_id or None,
         organisation_id=organisation or None,
@@ -84,10 +109,21 @@ def search_page(
         action=action or None,
         outcome=outcome,
         purpose=purpose or None,
-        since=_local_time(since),
-        until=_local_time(until),
+        since=start,
+        until=end,
     )
-    found = auditor.entries(auditor_account, query, cursor=cursor, limit=PAGE_SIZE)
+    if not wrong:
+        try:
+            found = auditor.entries(auditor_account, query, cursor=cursor, limit=PAGE_SIZE)
+        except UnknownPerson:
+            wrong.append(("q-person", N_("Person id"), NO_SUCH_PERSON))
+    if wrong:  # nothing searched: a wrong filter must not look like "no entries"
+        _ = translator(request)
+        wrong = [(field, label, _(message)) for field, label, message in wrong]
+        return page(
+            "audit_search.html", section="audit", entries=[], given=given, more=None,
+            totals=None, purposes=PURPOSES, wrong=wrong, status_code=422,
+        )  # fmt: skip
     totals = auditor.summary(auditor_account, query) if cursor is None else None
     more = {k: v for k, v in given.items() if v} | {"cursor": found.next_cursor}
     return page(

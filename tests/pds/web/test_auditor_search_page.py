@@ -1,0 +1,30 @@
+"""The auditor's search page says what is wrong with a filter instead of quietly dropping it (which
+showed the whole log as if it matched) or answering with a JSON document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pds.app import Services
+from tests.conftest import sign_up
+from tests.pds.audit.support import auditor_client
+
+
+def test_a_wrong_filter_is_named_and_nothing_is_searched(
+    client: Any, new_client: Any, services: Services
+) -> None:
+    sign_up(client)
+    auditor = auditor_client(new_client, services)
+    assert "entries match" in auditor.get("/audit").text  # the control: a search ran
+    for params, field, message in (
+        ({"since": "garbage"}, "q-since", "Enter a date and time"),
+        ({"since": "2026-13-40T12:51"}, "q-since", "Enter a date and time"),
+        ({"since": "2026-11-24T10:00", "until": "2026-11-24T09:00"}, "q-until", "must be later"),
+        ({"person": "nobody"}, "q-person", "No account has this person id."),
+    ):
+        answer = auditor.get("/audit", params=params)
+        assert answer.status_code == 422 and answer.headers["content-type"].startswith("text/html")
+        assert f'href="#{field}"' in answer.text and message in answer.text, params
+        assert "entries match" not in answer.text and 'role="alert"' in answer.text
+    hindi = auditor.get("/audit", params={"since": "garbage"}, headers={"Accept-Language": "hi"})
+    assert "तारीख और समय लिखें" in hindi.text
