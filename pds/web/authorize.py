@@ -78,6 +78,7 @@ def _consent_page(
     consent: ConsentRequest,
     grants: GrantService,
     vocabulary: ScopeVocabulary,
+    people: PeopleService,
     error: str | None = None,
     answered: dict[str, str] | None = None,
 ) -> Template:
@@ -111,6 +112,8 @@ def _consent_page(
         "durations": DURATIONS,
         "chosen_duration": _duration(answered or {}),
         "action": f"{request.url.path}?{query}",
+        # On a shared phone, whose consent this is; "Not you?" signs out and back in to here.
+        "account": people.profile(consent.person_id)["email"],
         "error": error,
     }
     return Template(
@@ -166,7 +169,8 @@ class AuthorizationController(Controller):
         principal = _signed_in(request, people, settings)
         if principal is None:
             return _sign_in_first(request)
-        return _consent_page(request, flow, _consent_request(flow, principal), grants, vocabulary)
+        consent = _consent_request(flow, principal)
+        return _consent_page(request, flow, consent, grants, vocabulary, people)
 
     @post(include_in_schema=False, sync_to_thread=True, status_code=302)
     def authorization_decision(
@@ -190,7 +194,9 @@ class AuthorizationController(Controller):
         consent = _consent_request(flow, principal)
         approved = ScopeSet(scope for scope in consent.scopes if data.get(f"item:{scope}") == "yes")
         if not approved:
-            return _consent_page(request, flow, consent, grants, vocabulary, NOTHING_CHOSEN, data)
+            return _consent_page(
+                request, flow, consent, grants, vocabulary, people, NOTHING_CHOSEN, data
+            )
         grant = grants.approve(consent, approved, timedelta(days=int(_duration(data))))
         decision = ConsentDecision(
             principal.person_id, grant.id, approved & grant.scopes, flow.purpose

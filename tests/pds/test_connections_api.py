@@ -3,12 +3,14 @@ tokens, at once; re-authorization shows the difference and never silently widens
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -246,3 +248,24 @@ def test_no_request_starting_after_a_revoke_is_served(
     after = [status for started, status in seen if started > revoked_at[0]]
     assert 200 in before and after, (len(before), len(after))
     assert set(after) == {401}
+
+
+def test_the_consent_screen_says_whose_consent_it_is(client: Any, services: Services) -> None:
+    """On a shared phone: the account is named, and "Not you?" signs out and back to the request."""
+    sign_up(client, "asha@example.org")
+    ngo = register(services)
+    _, challenge = pkce()
+    params = authorization_params(ngo, "contact.phone:read", challenge)
+    page = client.get("/oauth/authorize", params=params)
+    assert "You are signed in as asha@example.org." in page.text
+    form = re.search(r'<form method="post" action="/signout".*?</form>', page.text, re.S)
+    assert form is not None
+    fields = {k: html.unescape(v) for k, v in re.findall(r'name="(\w+)" value="([^"]*)"', form[0])}
+    left = client.post("/signout", data=fields, follow_redirects=False)
+    assert left.status_code in (302, 303)
+    back = parse_qs(urlsplit(left.headers["location"]).query)["next"][0]
+    assert back == "/oauth/authorize?" + urlencode(params)
+    assert client.get("/oauth/authorize", params=params, follow_redirects=False).status_code in (
+        302,
+        303,
+    )  # signed out: the next person signs in first

@@ -8,6 +8,7 @@ so, and after signing in they land where they were going.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -112,13 +113,18 @@ def signin_submit(
 @post("/signout", sync_to_thread=True)
 def signout_submit(
     request: Request[Any, Any, Any],
+    data: Form,
     people: NamedDependency[PeopleService],
     settings: NamedDependency[Settings],
 ) -> Redirect:
+    """Sign out; with `next` (the consent screen's "Not you?"), sign-in leads back there."""
     token = session_token(request, settings)
     if token:
         people.sign_out(token)
-    return Redirect("/signin?done=signed-out", cookies=[session_cookie(settings, None)])
+    target = "/signin?done=signed-out"
+    if data.get("next"):
+        target += "&next=" + quote(safe_next(data["next"]), safe="")
+    return Redirect(target, cookies=[session_cookie(settings, None)])
 
 
 @post("/language", sync_to_thread=False)
