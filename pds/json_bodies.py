@@ -14,6 +14,8 @@ from litestar.exceptions import SerializationException
 
 
 class JsonBodyRequest(Request[Any, Any, Any]):
+    __slots__ = ()  # built several times a request (each middleware that reads one makes its own)
+
     async def json(self) -> Any:
         try:
             return await super().json()
