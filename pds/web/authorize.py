@@ -22,8 +22,9 @@ from consent.oauth.adapter import LitestarAuthorizationServer, query_call
 from consent.oauth.flows import AuthorizationCodeFlow, ConsentDecision
 from consent.scopes import ScopeSet, ScopeVocabulary
 from pds.people.auth import session_cookie_name
-from pds.people.service import PeopleService, Principal
+from pds.people.service import PeopleService, Principal, Role
 from pds.settings import Settings
+from pds.web.guard import not_for_your_account
 from pds.web.i18n import N_, translator
 from pds.web.pages.common import purpose_words, scope_label
 
@@ -38,6 +39,12 @@ def _signed_in(
 ) -> Principal | None:
     token = request.cookies.get(session_cookie_name(settings.secure_cookies))
     return people.resolve_session(token) if token else None
+
+
+def _not_a_person(principal: Principal) -> bool:
+    """Only a person consents to sharing their records: an auditor's or an administrator's
+    account has none, and its grant could not be seen or revoked anywhere."""
+    return principal.role is not Role.PERSON
 
 
 def _validated(oauth: LitestarAuthorizationServer, request: Request[Any, Any, Any]) -> Any:
@@ -169,6 +176,8 @@ class AuthorizationController(Controller):
         principal = _signed_in(request, people, settings)
         if principal is None:
             return _sign_in_first(request)
+        if _not_a_person(principal):
+            return not_for_your_account()
         consent = _consent_request(flow, principal)
         return _consent_page(request, flow, consent, grants, vocabulary, people)
 
@@ -189,6 +198,8 @@ class AuthorizationController(Controller):
         principal = _signed_in(request, people, settings)
         if principal is None:
             return _sign_in_first(request)
+        if _not_a_person(principal):
+            return not_for_your_account()
         if data.get("decision") != "approve":
             return oauth.create_authorization_response(flow.request, grant_user=None, grant=flow)  # type: ignore[no-any-return]
         consent = _consent_request(flow, principal)

@@ -88,12 +88,16 @@ def _sign_in_again(request: Request[Any, Any, Any], error: SignInRequired) -> Re
     return Redirect("/signin?" + urlencode(query), cookies=cookies)
 
 
-def _wrong_role(request: Request[Any, Any, Any], _error: WrongRole) -> Response[Any]:
+def not_for_your_account() -> Template:
     return error_page(
         N_("This page is not for your account"),
         N_("Your account cannot use this page. Use the links at the top of the page instead."),
         403,
     )
+
+
+def _wrong_role(request: Request[Any, Any, Any], _error: WrongRole) -> Response[Any]:
+    return not_for_your_account()
 
 
 def error_page(title: str, message: str, status: int) -> Template:

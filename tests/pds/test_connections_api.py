@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from consent.grants import grants
 from consent.tokens import oauth_tokens
 from pds.app import Services
 from tests.conftest import PASSWORD, sign_up
@@ -269,3 +270,25 @@ def test_the_consent_screen_says_whose_consent_it_is(client: Any, services: Serv
         302,
         303,
     )  # signed out: the next person signs in first
+
+
+def test_only_a_person_can_consent(new_client: Any, services: Services) -> None:
+    """Found in review: an auditor's account approved a request, and got a grant it could
+    neither see nor revoke (it has no connections page)."""
+    from tests.pds.audit.support import auditor_client
+
+    auditor = auditor_client(new_client, services)
+    ngo = register(services)
+    _, challenge = pkce()
+    params = authorization_params(ngo, "contact.phone:read", challenge)
+    page = auditor.get("/oauth/authorize", params=params)
+    assert page.status_code == 403 and "This page is not for your account" in page.text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token is not None  # the error page's language switch carries one
+    form = {"decision": "approve", "item:contact.phone:read": "yes", "_csrf_token": token[1]}
+    answer = auditor.post(
+        "/oauth/authorize?" + urlencode(params), data=form, follow_redirects=False
+    )
+    assert answer.status_code == 403
+    with services.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(grants)).scalar_one() == 0
