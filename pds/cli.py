@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from pds.app import Services, build_services
 from pds.audit.cli import audit_cli
@@ -32,7 +33,7 @@ from pds.receipts.cli import (
     rotate_signing,
     write_receipt_schema,
 )
-from pds.settings import Settings, load_settings
+from pds.settings import ENV_PREFIX, Settings, load_settings
 
 DEV_KEY_WARNING = (
     "WARNING: generated DEVELOPMENT keys at {path}.\n"
@@ -52,7 +53,24 @@ def _services() -> Services:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group()
+class _Commands(click.Group):
+    """Invalid PDS_* settings end any command with one line naming them, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            if exc.title != Settings.__name__:
+                raise
+            named = "; ".join(
+                f"{ENV_PREFIX}{'_'.join(str(part) for part in error['loc']).upper()}: "
+                f"{error['msg']}"
+                for error in exc.errors()
+            )
+            raise click.ClickException(f"invalid settings: {named}") from None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """PDS: personal data store and consent service."""
 

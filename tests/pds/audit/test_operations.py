@@ -136,3 +136,13 @@ def test_metrics_show_unsigned_entries(client: Any, services: Services) -> None:
         gauges = {m.name: m.samples[0].value for m in audit_metrics(conn)}
     assert gauges["pds_audit_unsigned_entries"] == 0
     assert 0 <= gauges["pds_audit_checkpoint_age_seconds"] < 60
+
+
+def test_invalid_settings_are_one_line_naming_the_variable(settings: Settings) -> None:
+    """Found in review: `PDS_AUDIT_RETENTION_DAYS=0 pds audit prune` printed a traceback."""
+    pruned = _cli(settings, "audit", "prune", retention="0")
+    assert pruned.exit_code == 1
+    assert pruned.output.strip() == (
+        "Error: invalid settings: PDS_AUDIT_RETENTION_DAYS: "
+        "Input should be greater than or equal to 1"
+    )
