@@ -148,7 +148,9 @@ def _csrf_secret(services: Services) -> str:
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Outside a route (an unknown address, a method a path does not take, a refusal by a
     middleware): a page for a browser, RFC 9457 problem+json for everyone else."""
-    answer = http_page(request, exc) if wants_a_page(request) else problems.http_problem(exc)
+    if wants_a_page(request):
+        return http_page(request, exc)  # which adds the request id itself
+    answer = problems.http_problem(exc)
     answer.headers.update(with_request_id(request.scope, {}))
     return answer
 

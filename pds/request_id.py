@@ -66,7 +66,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_with_id)
         except HTTPException as exc:
             # Raised by a middleware inside this one (CSRF, rate limit): the app's exception
-            # handler answers it outside, with this status (and the id, see `request_id_of`).
+            # handler answers it outside, with this status (and the id, see `with_request_id`).
             status = exc.status_code
             raise
         finally:

@@ -62,7 +62,7 @@ Moment = datetime | None
 
 def _times(since: str | None, until: str | None) -> tuple[Moment, Moment, list[Any]]:
     """The search's range, and what is wrong with it (as error_summary's field errors)."""
-    moments: dict[str, datetime | None] = {}
+    moments: dict[str, Moment] = {}
     wrong: list[Any] = []
     for name, label, text in (("since", N_("From (India time)"), since),
                               ("until", N_("Before (India time)"), until)):  # fmt: skip
