@@ -248,8 +248,9 @@ def memory(peaks: Sequence[float]) -> Figure:
 
 
 def postgres_workers(scale: Scale, one: Server, two: Server, fetch_path: Path) -> Figure:
-    """The same fetch on PostgreSQL with one worker and with two (alternated)."""
-    connections = scale.connections * 2  # enough requests in flight to keep two workers busy
+    """The same fetch on PostgreSQL with one worker and with two (alternated), each at its
+    maximum rate (`Scale.saturating_connections`)."""
+    connections = scale.saturating_connections
 
     def run(server: Server, mode: str) -> Run:
         path = fetch_path if mode == "fetch" else None
@@ -276,6 +277,7 @@ def postgres_workers(scale: Scale, one: Server, two: Server, fetch_path: Path) -
     rps = {name: median_rps(runs) for name, runs in results.items()}
     ratio = rps["fetch_2w"] / rps["fetch_1w"]
     detail: dict[str, Any] = {name: summary(runs) for name, runs in results.items()}
+    detail["connections"] = connections
     detail["fetch_over_baseline"] = {
         "1w": round(rps["fetch_1w"] / rps["baseline_1w"], 3),
         "2w": round(rps["fetch_2w"] / rps["baseline_2w"], 3),
