@@ -52,6 +52,7 @@ from pds.metrics import (
     prometheus_middleware_config,
 )
 from pds.people.auth import principal_from_request, session_cookie_name
+from pds.people.renewal import renewed_session_hook
 from pds.people.routes import AccountController
 from pds.people.service import PeopleService, Principal
 from pds.rate_limits import limit_groups, rate_limit_middleware
@@ -208,6 +209,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             **receipt_dependencies(services.receipts),
         },
         exception_handlers=exception_handlers,
+        before_send=[renewed_session_hook(settings)],
         request_class=JsonBodyRequest,
         middleware=[
             request_id_middleware,

@@ -10,6 +10,8 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from pds.people.service import PeopleService, Principal, Role
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Where a request notes that it renewed its session (scope state), for `pds.people.renewal`.
+RENEWED_SESSION = "pds_renewed_session"
 
 
 def session_cookie_name(secure: bool) -> str:
@@ -28,11 +30,26 @@ def check_same_origin(request: Request[Any, Any, Any], public_url: str) -> None:
         raise PermissionDeniedException("cross-origin request refused")
 
 
+def resolve_session_cookie(
+    request: Request[Any, Any, Any], people: PeopleService, cookie: str
+) -> Principal | None:
+    """The principal of the request's session cookie, if it is a live session.
+
+    A session used in the second half of its life is extended: the request notes it, so that
+    its answer sends the cookie again with a fresh lifetime (the browser would otherwise drop it
+    at its first expiry, signing out someone who never stopped using the service).
+    """
+    token = request.cookies.get(cookie) or None
+    principal = people.resolve_session(token) if token else None
+    if principal is not None and principal.renewed:
+        request.scope.setdefault("state", {})[RENEWED_SESSION] = token
+    return principal
+
+
 def principal_from_request(
     request: Request[Any, Any, Any], people: PeopleService, cookie: str, public_url: str
 ) -> Principal:
-    token = request.cookies.get(cookie)
-    principal = people.resolve_session(token) if token else None
+    principal = resolve_session_cookie(request, people, cookie)
     if principal is None:
         raise NotAuthorizedException("sign in first", headers={"WWW-Authenticate": "Cookie"})
     check_same_origin(request, public_url)

@@ -34,6 +34,8 @@ class Principal:
 
     person_id: str
     role: Role
+    # This request moved the session's expiry on: its cookie must be sent again with it.
+    renewed: bool = False
 
 
 class EmailAlreadyRegistered(Exception):
@@ -228,6 +230,7 @@ class PeopleService:
                     .where(sessions.c.token_hash == digest)
                     .values(expires_at=now + self.session_ttl)
                 )
+            return Principal(person_id=row.person_id, role=Role(row.role), renewed=True)
         return Principal(person_id=row.person_id, role=Role(row.role))
 
     def sign_out(self, token: str) -> None:

@@ -21,10 +21,9 @@ from consent.grant_service import ConsentRequest, GrantService
 from consent.oauth.adapter import LitestarAuthorizationServer, query_call
 from consent.oauth.flows import AuthorizationCodeFlow, ConsentDecision
 from consent.scopes import ScopeSet, ScopeVocabulary
-from pds.people.auth import session_cookie_name
 from pds.people.service import PeopleService, Principal, Role
 from pds.settings import Settings
-from pds.web.guard import not_for_your_account
+from pds.web.guard import current_principal, not_for_your_account
 from pds.web.i18n import N_, translator
 from pds.web.pages.common import purpose_words, scope_label
 
@@ -32,13 +31,6 @@ DURATIONS = {"30": N_("30 days"), "90": N_("90 days"), "180": N_("6 months"), "3
 NOTHING_CHOSEN = N_("Choose at least one item to share, or choose \u201cDon\u2019t allow\u201d.")
 DEFAULT_DURATION = "90"
 OAuthServer = NamedDependency[LitestarAuthorizationServer]
-
-
-def _signed_in(
-    request: Request[Any, Any, Any], people: PeopleService, settings: Settings
-) -> Principal | None:
-    token = request.cookies.get(session_cookie_name(settings.secure_cookies))
-    return people.resolve_session(token) if token else None
 
 
 def _not_a_person(principal: Principal) -> bool:
@@ -173,7 +165,7 @@ class AuthorizationController(Controller):
         flow = _validated(oauth, request)
         if isinstance(flow, Response):
             return flow
-        principal = _signed_in(request, people, settings)
+        principal = current_principal(request, people, settings)
         if principal is None:
             return _sign_in_first(request)
         if _not_a_person(principal):
@@ -195,7 +187,7 @@ class AuthorizationController(Controller):
         flow = _validated(oauth, request)
         if isinstance(flow, Response):
             return flow
-        principal = _signed_in(request, people, settings)
+        principal = current_principal(request, people, settings)
         if principal is None:
             return _sign_in_first(request)
         if _not_a_person(principal):

@@ -20,7 +20,7 @@ from consent.grants import GrantNotActive, GrantNotFound, WideningRefused
 from consent.receipts import InvalidCursor, ReceiptNotFound
 from consent.scopes import InvalidScope
 from pds.audit.service import OutOfRange, Pruned
-from pds.people.auth import session_cookie_name
+from pds.people.auth import resolve_session_cookie, session_cookie_name
 from pds.people.routes import session_cookie
 from pds.people.service import PeopleService, Principal, Role
 from pds.records.catalogue import UnknownRecordType
@@ -49,8 +49,7 @@ def session_token(request: Request[Any, Any, Any], settings: Settings) -> str | 
 def current_principal(
     request: Request[Any, Any, Any], people: PeopleService, settings: Settings
 ) -> Principal | None:
-    token = session_token(request, settings)
-    return people.resolve_session(token) if token else None
+    return resolve_session_cookie(request, people, session_cookie_name(settings.secure_cookies))
 
 
 def provide_viewer(
@@ -59,10 +58,9 @@ def provide_viewer(
     settings: NamedDependency[Settings],
 ) -> Principal:
     """The signed-in principal of a page request, or SignInRequired."""
-    token = session_token(request, settings)
-    principal = people.resolve_session(token) if token else None
+    principal = current_principal(request, people, settings)
     if principal is None:
-        raise SignInRequired(expired=token is not None)
+        raise SignInRequired(expired=session_token(request, settings) is not None)
     return principal
 
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
+
+from consent.storage import utcnow
+from pds.app import Services
+from pds.people.models import sessions
+from pds.settings import Settings
 from tests.conftest import PASSWORD, sign_up
 
 
@@ -109,3 +116,43 @@ def test_cross_site_cookie_write_is_refused(client: Any) -> None:
     )
     assert response.status_code == 403
     assert client.get("/api/v1/me/records").json()["items"] == []
+
+
+def _age_sessions(services: Services, left: timedelta) -> None:
+    """Every session now ends `left` from now: how a session looks after `ttl - left` of use."""
+    with services.db.write() as conn:
+        conn.execute(update(sessions).values(expires_at=utcnow() + left))
+
+
+def _session_cookies(response: Any) -> list[str]:
+    return [h for h in response.headers.get_list("set-cookie") if h.startswith("pds_session=")]
+
+
+def test_a_renewed_session_sends_its_cookie_again(
+    client: Any, services: Services, settings: Settings
+) -> None:
+    sign_up(client)
+    token = client.cookies.get("pds_session")
+    fresh = client.get("/api/v1/me")
+    assert _session_cookies(fresh) == []  # early in its life: nothing to renew
+    _age_sessions(services, timedelta(seconds=settings.session_ttl_seconds // 4))
+    for path in ("/api/v1/me", "/", "/connections"):  # the API and the pages alike
+        renewed = client.get(path)
+        assert renewed.status_code == 200
+        [header] = _session_cookies(renewed)
+        assert header.startswith(f"pds_session={token};")
+        assert f"Max-Age={settings.session_ttl_seconds}" in header
+        assert "HttpOnly" in header
+        _age_sessions(services, timedelta(seconds=settings.session_ttl_seconds // 4))
+
+
+def test_signing_out_of_a_session_due_for_renewal_clears_the_cookie(
+    client: Any, services: Services, settings: Settings
+) -> None:
+    sign_up(client)
+    _age_sessions(services, timedelta(seconds=settings.session_ttl_seconds // 4))
+    response = client.post("/api/v1/signout")
+    assert response.status_code == 204
+    [header] = _session_cookies(response)
+    assert "Max-Age=0" in header
+    assert client.get("/api/v1/me").status_code == 401
