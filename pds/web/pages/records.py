@@ -8,6 +8,8 @@ and its errors are shown next to their fields.
 
 from __future__ import annotations
 
+import secrets
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -18,6 +20,7 @@ from litestar.response import Redirect, Template
 from consent.grant_service import GrantService
 from pds.people.service import Principal, Role
 from pds.records.catalogue import CATALOGUE, CATEGORIES, get_record_type
+from pds.records.idempotency import IdempotencyKeyReused, IdempotentRequest
 from pds.records.service import (
     InvalidRecordValue,
     RecordService,
@@ -37,6 +40,7 @@ Grants = NamedDependency[GrantService]
 Records = NamedDependency[RecordService]
 Person = NamedDependency[Principal]
 
+SUBMISSION_MAX = 64  # what `secrets.token_urlsafe(16)` makes is 22 characters
 TOO_MANY = N_("You have the largest number of records one account can hold. Delete one first.")
 
 
@@ -92,6 +96,7 @@ def _form_page(
     row_origins: dict[str, list[int]] | None = None,
     more: str | None = None,
     general: list[str] | None = None,
+    submission: str | None = None,
 ) -> Template:
     record_type = get_record_type(type_name)
     if value is not None:
@@ -116,6 +121,9 @@ def _form_page(
         general=messages,
         failed=failed,
         field_errors=errors,
+        # A new record's form names its submission, so a second tap of Save (or a resend on a
+        # slow network) finds the record the first one made instead of adding it twice.
+        submission=None if view else (submission or secrets.token_urlsafe(16)),
     )
 
 
@@ -142,16 +150,42 @@ def new_record_submit(
 ) -> Response[Any]:
     record_type = get_record_type(type_name)
     value, origins = value_from_form(record_type, data)
+    submission = _submission(data)
+    again = partial(_form_page, request, type_name, value=value, row_origins=origins,
+                    submission=submission)  # fmt: skip
     more = _more_rows(data)
     if more:
-        return _form_page(request, type_name, value=value, row_origins=origins, more=more)
+        return again(more=more)
     try:
-        view = records.create(person.person_id, type_name, value)
+        view = _create_once(records, person.person_id, type_name, value, submission)
     except InvalidRecordValue as error:
-        return _form_page(request, type_name, value=value, error=error, row_origins=origins)
+        return again(error=error)
     except TooManyRecords:
-        return _form_page(request, type_name, value=value, row_origins=origins, general=[TOO_MANY])
+        return again(general=[TOO_MANY])
     return Redirect(f"/records/{view.id}?done=record-added")
+
+
+def _submission(data: dict[str, str]) -> str | None:
+    """The form's own submission id, if it is one this page could have made."""
+    posted = data.get("_submission", "")
+    return posted if 0 < len(posted) <= SUBMISSION_MAX else None
+
+
+def _create_once(
+    records: RecordService, person_id: str, type_name: str, value: Any, submission: str | None
+) -> RecordView:
+    """Create the record, or find the one this same submission already made."""
+    if submission is None:
+        return records.create(person_id, type_name, value)
+    idempotency = IdempotentRequest.for_create(
+        f"person:{person_id}", f"web-form:{submission}", type_name, value
+    )
+    try:
+        return records.create(person_id, type_name, value, idempotency=idempotency)
+    except IdempotencyKeyReused:
+        # The same form sent again with other values (changed after going back): a new record,
+        # as the person asked for.
+        return records.create(person_id, type_name, value)
 
 
 @get("/records/{record_id:str}", sync_to_thread=True)

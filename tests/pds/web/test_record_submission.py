@@ -1,0 +1,70 @@
+"""The add-record form names its submission: a second tap of Save makes no second record."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import sign_up
+
+FORM = "/records/new/contact.phone"
+
+
+def _hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]+)"', page)
+    assert match, f"the form carries no {name}"
+    return match.group(1)
+
+
+def _open_form(client: Any) -> dict[str, str]:
+    page = client.get(FORM).text
+    return {name: _hidden(page, name) for name in ("_csrf_token", "_submission")}
+
+
+def _save(client: Any, form: dict[str, str], number: str) -> Any:
+    fields = {**form, "number": number, "kind": "mobile", "_action": "save"}
+    return client.post(FORM, data=fields, follow_redirects=False)
+
+
+def _phones(client: Any) -> list[str]:
+    items = client.get("/api/v1/me/records", params={"type": "contact.phone"}).json()["items"]
+    return sorted(item["value"]["number"] for item in items)
+
+
+def test_saving_the_same_form_twice_makes_one_record(client: Any) -> None:
+    sign_up(client)
+    form = _open_form(client)
+    first, second = _save(client, form, "+919812345678"), _save(client, form, "+919812345678")
+    assert first.status_code == second.status_code == 302
+    assert first.headers["location"] == second.headers["location"]
+    assert _phones(client) == ["+919812345678"]
+    # The record's history has one entry for its creation.
+    activity = client.get("/api/v1/me/activity").json()["items"]
+    assert [e["action"] for e in activity].count("record.create") == 1
+
+
+def test_each_opened_form_adds_its_own_record(client: Any) -> None:
+    sign_up(client)
+    _save(client, _open_form(client), "+919812345678")
+    _save(client, _open_form(client), "+919812345678")
+    assert _phones(client) == ["+919812345678", "+919812345678"]
+
+
+def test_a_form_sent_again_with_other_values_adds_them(client: Any) -> None:
+    """Going back after saving and changing the number is a new record, not an error."""
+    sign_up(client)
+    form = _open_form(client)
+    _save(client, form, "+919812345678")
+    assert _save(client, form, "+919800000000").status_code == 302
+    assert _phones(client) == ["+919800000000", "+919812345678"]
+
+
+def test_a_corrected_form_keeps_its_submission(client: Any) -> None:
+    sign_up(client)
+    form = _open_form(client)
+    refused = _save(client, form, "not a number")
+    assert refused.status_code == 422
+    assert _hidden(refused.text, "_submission") == form["_submission"]
+    _save(client, form, "+919812345678")
+    _save(client, form, "+919812345678")
+    assert _phones(client) == ["+919812345678"]
