@@ -26,6 +26,7 @@ from pds.records.service import (
     RecordService,
     RecordView,
     TooManyRecords,
+    VersionConflict,
 )
 from pds.web.form_errors import attach_errors, field_errors
 from pds.web.forms import as_posted, extra_rows, form_fields, value_from_form
@@ -41,6 +42,10 @@ Records = NamedDependency[RecordService]
 Person = NamedDependency[Principal]
 
 SUBMISSION_MAX = 64  # what `secrets.token_urlsafe(16)` makes is 22 characters
+CHANGED_MEANWHILE = N_(
+    "Someone changed this record after you opened it. Your changes are below and not saved yet:"
+    " check them, then save to replace the other change."
+)
 TOO_MANY = N_("You have the largest number of records one account can hold. Delete one first.")
 
 
@@ -97,6 +102,7 @@ def _form_page(
     more: str | None = None,
     general: list[str] | None = None,
     submission: str | None = None,
+    status: int | None = None,
 ) -> Template:
     record_type = get_record_type(type_name)
     if value is not None:
@@ -113,7 +119,7 @@ def _form_page(
     failed = bool(messages or errors)
     return page(
         "record_form.html",
-        status_code=422 if failed else 200,
+        status_code=status or (422 if failed else 200),
         section="records",
         record_type=record_type,
         fields=fields,
@@ -246,6 +252,13 @@ def edit_record_submit(
         return _form_page(
             request, view.type, value=value, view=view, error=error, row_origins=origins
         )
+    except VersionConflict:
+        # Keep what the person typed; the form now carries the current version, so saving it
+        # again replaces the other change knowingly.
+        return _form_page(
+            request, view.type, value=value, view=view, row_origins=origins,
+            general=[CHANGED_MEANWHILE], status=409,
+        )  # fmt: skip
     return Redirect(f"/records/{record_id}?done=record-saved")
 
 

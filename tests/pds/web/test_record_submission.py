@@ -68,3 +68,25 @@ def test_a_corrected_form_keeps_its_submission(client: Any) -> None:
     _save(client, form, "+919812345678")
     _save(client, form, "+919812345678")
     assert _phones(client) == ["+919812345678"]
+
+
+def test_an_edit_that_crossed_another_keeps_what_was_typed(client: Any) -> None:
+    sign_up(client)
+    _save(client, _open_form(client), "+919812345678")
+    [record] = client.get("/api/v1/me/records").json()["items"]
+    path = f"/records/{record['id']}/edit"
+    page = client.get(path).text
+    form = {name: _hidden(page, name) for name in ("_csrf_token", "_version")}
+    # Meanwhile, on another device:
+    other = {"value": {"number": "+919811111111", "kind": "whatsapp"}, "expected_version": 1}
+    assert client.put(f"/api/v1/me/records/{record['id']}", json=other).status_code == 200
+    typed = {**form, "number": "+919822222222", "kind": "whatsapp", "_action": "save"}
+    crossed = client.post(path, data=typed, follow_redirects=False)
+    assert crossed.status_code == 409
+    assert "changed this record after you opened it" in crossed.text
+    assert 'value="+919822222222"' in crossed.text  # what was typed, not lost
+    assert _hidden(crossed.text, "_version") == "2"
+    assert _phones(client) == ["+919811111111"]  # nothing saved over the other change yet
+    again = {**typed, "_version": _hidden(crossed.text, "_version")}
+    assert client.post(path, data=again, follow_redirects=False).status_code == 302
+    assert _phones(client) == ["+919822222222"]
