@@ -248,3 +248,14 @@ def test_settings_export_password_erase_and_error_pages(live_server: LiveServer,
     page.get_by_label("Password").fill("a new long passphrase")
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("alert").inner_text() == "Email or password is wrong."
+
+
+def test_enter_in_a_household_field_saves_the_form(live_server: LiveServer, page: Any) -> None:
+    """Enter submits with the form's first button: Save, not "Add another person"."""
+    base = live_server.base
+    sign_up(page, base, "records-enter@example.org")
+    page.goto(f"{base}/records/new/household.members")
+    page.locator("#f-members\\.0\\.relationship").select_option("self")
+    page.locator("#f-members\\.0\\.name").fill("Sunita")
+    page.locator("#f-members\\.0\\.name").press("Enter")
+    assert page.get_by_role("status").inner_text() == "The record was added."
