@@ -152,7 +152,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     if wants_a_page(request):
         return http_page(request, exc)  # which adds the request id itself
     answer = problems.http_problem(exc)
-    answer.headers.update(with_request_id(request.scope, {}))
+    answer.headers.update(with_request_id(request.scope, {}, exc.status_code))
     return answer
 
 

@@ -28,15 +28,36 @@ def current_request_id() -> str | None:
     return _current.get()
 
 
-def with_request_id(scope: Scope, headers: dict[str, str]) -> dict[str, str]:
-    """`headers` plus the request's id, for an answer this middleware does not send itself (an
-    exception handler's, outside it, for a refusal raised by a middleware inside it)."""
+def with_request_id(scope: Scope, headers: dict[str, str], status: int) -> dict[str, str]:
+    """`headers` plus the request's id, for an answer this middleware does not send itself: an
+    exception handler's, outside it, for a refusal raised by a middleware inside it; or for a
+    request no route took (an unknown address, a method the path does not take), which never
+    reached the middleware: that one gets its id, and its access-log line, here."""
     request_id = scope.get("state", {}).get(_STATE_KEY)
-    return {**headers, HEADER: request_id} if request_id else headers
+    if request_id is None:
+        request_id = _adopt(scope)
+        _log_access(scope, status, started=None)
+    return {**headers, HEADER: request_id}
 
 
-def _new_id() -> str:
-    return secrets.token_hex(12)
+def _adopt(scope: Scope) -> str:
+    """A well-formed incoming id (from a proxy) or a new one, kept in the request's scope."""
+    incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
+    request_id = incoming if _ACCEPTABLE.match(incoming) else secrets.token_hex(12)
+    scope.setdefault("state", {})[_STATE_KEY] = request_id
+    return request_id
+
+
+def _log_access(scope: Scope, status: int, started: float | None) -> None:
+    # The path only, never the query string (it may carry personal data or codes).
+    access_log.info(
+        "request",
+        method=scope.get("method"),
+        path=scope["path"],
+        status=status,
+        request_id=scope["state"][_STATE_KEY],
+        duration_ms=None if started is None else round((time.perf_counter() - started) * 1000, 2),
+    )
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -46,10 +67,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if _ACCEPTABLE.match(incoming) else _new_id()
+        request_id = _adopt(scope)
         token = _current.set(request_id)
-        scope.setdefault("state", {})[_STATE_KEY] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
         started = time.perf_counter()
@@ -70,14 +89,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             status = exc.status_code
             raise
         finally:
-            # The path only, never the query string (it may carry personal data or codes).
-            access_log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            _log_access(scope, status, started)
             structlog.contextvars.unbind_contextvars("request_id")
             _current.reset(token)
 

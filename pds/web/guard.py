@@ -179,7 +179,9 @@ def http_page(request: Request[Any, Any, Any], error: HTTPException) -> Response
     title, message = _HTTP_PAGES.get(error.status_code, default)
     response = error_page(title, message, error.status_code)
     # e.g. Retry-After; and the request id, when a middleware refused it (CSRF, rate limit)
-    response.headers.update(with_request_id(request.scope, dict(error.headers or {})))
+    response.headers.update(
+        with_request_id(request.scope, dict(error.headers or {}), error.status_code)
+    )
     return response
 
 

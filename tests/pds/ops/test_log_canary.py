@@ -73,3 +73,27 @@ def test_request_id_is_echoed_and_adopted(client: Any) -> None:
     hostile = client.get("/health/live", headers={"X-Request-ID": "bad id\nwith newline"})
     assert hostile.headers["x-request-id"] != "bad id\nwith newline"
     assert logging.getLogger().handlers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/api/v1/no-such-thing", 404), ("PATCH", "/health/live", 405)],
+)
+def test_a_request_no_route_takes_has_an_id_and_an_access_line(
+    client: Any, caplog: pytest.LogCaptureFixture, method: str, path: str, status: int
+) -> None:
+    """An unknown address or a method the path does not take is answered before any route (and
+    its middleware): it still gets an id to quote to support, and one access-log line."""
+    with caplog.at_level(logging.INFO, logger="pds.access"):
+        answer = client.request(
+            method, f"{path}?q=private", headers={"X-Request-ID": "ngo-12345678"}
+        )
+        page = client.request(method, path, headers={"Accept": "text/html"})
+    assert answer.status_code == page.status_code == status
+    assert answer.headers["x-request-id"] == "ngo-12345678"  # a client's own id, adopted
+    assert len(page.headers["x-request-id"]) >= 16
+    lines = [r.msg for r in caplog.records if r.name == "pds.access"]
+    assert [(line["path"], line["status"], line["request_id"]) for line in lines] == [  # type: ignore[index]
+        (path, status, "ngo-12345678"),
+        (path, status, page.headers["x-request-id"]),
+    ]
