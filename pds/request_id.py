@@ -36,7 +36,7 @@ def with_request_id(scope: Scope, headers: dict[str, str], status: int) -> dict[
     request_id = scope.get("state", {}).get(_STATE_KEY)
     if request_id is None:
         request_id = _adopt(scope)
-        _log_access(scope, status, started=None)
+        _log_access(scope, status, None, request_id=request_id)  # no context carries it here
     return {**headers, HEADER: request_id}
 
 
@@ -48,15 +48,15 @@ def _adopt(scope: Scope) -> str:
     return request_id
 
 
-def _log_access(scope: Scope, status: int, started: float | None) -> None:
+def _log_access(scope: Scope, status: int, duration_ms: float | None, **extra: str) -> None:
     # The path only, never the query string (it may carry personal data or codes).
     access_log.info(
         "request",
         method=scope.get("method"),
         path=scope["path"],
         status=status,
-        request_id=scope["state"][_STATE_KEY],
-        duration_ms=None if started is None else round((time.perf_counter() - started) * 1000, 2),
+        duration_ms=duration_ms,
+        **extra,
     )
 
 
@@ -89,7 +89,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             status = exc.status_code
             raise
         finally:
-            _log_access(scope, status, started)
+            _log_access(scope, status, round((time.perf_counter() - started) * 1000, 2))
             structlog.contextvars.unbind_contextvars("request_id")
             _current.reset(token)
 

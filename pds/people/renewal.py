@@ -8,8 +8,7 @@ the same cookie with a fresh lifetime, unless the answer sets that cookie itself
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from litestar.types import Message, Scope
 
@@ -18,10 +17,11 @@ from pds.people.routes import session_cookie
 from pds.settings import Settings
 
 
-def renewed_session_hook(settings: Settings) -> Callable[[Message, Scope], Any]:
+def renewed_session_hook(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:
     prefix = session_cookie_name(settings.secure_cookies).encode() + b"="
 
-    def send_renewed_cookie(message: Message, scope: Scope) -> None:
+    # A coroutine: Litestar runs a plain function hook in a worker thread, for every message.
+    async def send_renewed_cookie(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
         token = scope.get("state", {}).get(RENEWED_SESSION)
