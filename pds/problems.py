@@ -201,6 +201,27 @@ def _retry_later(exc: Exception) -> dict[str, str] | None:
     return {"Retry-After": "5"} if isinstance(exc, AuditUnavailable) else None
 
 
+# What a parameter's pattern asks for, in words: msgspec's own message quotes the regex.
+_PATTERN_WORDS: dict[str, str] = {}
+_REGEX_MESSAGE = "Expected `str` matching regex "
+
+
+def describe_pattern(pattern: str, words: str) -> str:
+    """Register how a refusal of `pattern` is said; returns the pattern, for the parameter."""
+    _PATTERN_WORDS[pattern] = words
+    return pattern
+
+
+def _plain(message: str) -> str:
+    if not message.startswith(_REGEX_MESSAGE):
+        return message
+    quoted = message.removeprefix(_REGEX_MESSAGE)
+    for pattern, words in _PATTERN_WORDS.items():
+        if quoted == repr(pattern):
+            return words
+    return "not in the expected format (see the API description)"
+
+
 def validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:
     """Litestar's 400 for a malformed body becomes 422 naming each failing field."""
     errors: list[dict[str, str]] = []
@@ -211,7 +232,7 @@ def validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:
             {
                 "field": key or "(body)",
                 "pointer": _pointer(loc),
-                "message": str(item.get("message", "invalid")),
+                "message": _plain(str(item.get("message", "invalid"))),
             }
         )
     if not errors:  # e.g. the body is not JSON at all

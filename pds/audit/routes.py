@@ -45,6 +45,7 @@ from pds.contract import (
     errors,
 )
 from pds.people.service import Principal
+from pds.problems import describe_pattern
 
 Id = Annotated[str | None, QueryParameter(max_length=64)]
 Cursor = Annotated[str | None, QueryParameter(max_length=200, description="from next_cursor")]
@@ -52,7 +53,10 @@ Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page 
 Size = Annotated[int, QueryParameter(ge=0, le=2**62)]
 OutcomeParam = Annotated[Outcome | None, QueryParameter(description="allowed or denied")]
 # RFC 3339 only (a bare number is not a time); without an offset, the time is UTC.
-_MOMENT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$"
+_MOMENT = describe_pattern(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$",
+    "not a time in RFC 3339 form, e.g. 2026-01-31T09:30:00Z (no offset: UTC)",
+)
 Since = Annotated[
     str | None,
     QueryParameter(pattern=_MOMENT, description="from this time (RFC 3339; no offset: UTC)"),

@@ -161,6 +161,16 @@ def test_a_misspelt_empty_or_repeated_filter_is_refused_not_ignored(
     assert auditor.get("/api/v1/audit/entries?outcome=denied&limit=5").status_code == 200
 
 
+def test_a_malformed_time_is_named_in_words_not_as_a_pattern(populated: dict[str, Any]) -> None:
+    """Found in review: `since=yesterday` was answered with the raw regular expression."""
+    for query in ("since=yesterday", "until=31/01/2026"):
+        refused = populated["auditor"].get(f"/api/v1/audit/entries?{query}")
+        assert refused.status_code == 422
+        [error] = refused.json()["errors"]
+        assert error["field"] == query.split("=")[0]
+        assert "RFC 3339" in error["message"] and "regex" not in refused.text, refused.text
+
+
 def test_summary_counts(populated: dict[str, Any]) -> None:
     summary = populated["auditor"].get("/api/v1/audit/summary").json()
     assert summary["total"] == summary["by_outcome"]["allowed"] + summary["by_outcome"]["denied"]
