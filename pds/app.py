@@ -151,7 +151,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     middleware): a page for a browser, RFC 9457 problem+json for everyone else."""
     if wants_a_page(request):
         return http_page(request, exc)  # which adds the request id itself
-    answer = problems.http_problem(exc)
+    answer = problems.http_problem(exc, oauth=request.url.path.startswith("/oauth/"))
     answer.headers.update(with_request_id(request.scope, {}, exc.status_code))
     return answer
 

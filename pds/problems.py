@@ -243,7 +243,12 @@ def validation_problem(exc: ValidationException) -> Response[dict[str, Any]]:
     return problem(422, "validation", "The request is not valid", detail, errors=errors)
 
 
-def http_problem(exc: HTTPException) -> Response[dict[str, Any]]:
+# RFC 6749 §5.2 codes for refusals made before the OAuth endpoints' own handling (a method the
+# endpoint does not take, a body too large, a rate limit): a stock OAuth client reads `error`.
+_OAUTH_ERRORS = {429: "temporarily_unavailable"}
+
+
+def http_problem(exc: HTTPException, *, oauth: bool = False) -> Response[dict[str, Any]]:
     slug = {
         401: "unauthenticated",
         403: "forbidden",
@@ -257,7 +262,17 @@ def http_problem(exc: HTTPException) -> Response[dict[str, Any]]:
     if exc.status_code == 429 and "Retry-After" not in headers:
         # Litestar sends the draft RateLimit-Reset header; clients also expect Retry-After.
         headers["Retry-After"] = headers.get("RateLimit-Reset", "60")
-    return problem(exc.status_code, slug, _reason(exc.status_code), detail, headers=headers or None)
+    extra = None
+    if oauth and 400 <= exc.status_code < 500:
+        extra = {"error": _OAUTH_ERRORS.get(exc.status_code, "invalid_request")}
+    return problem(
+        exc.status_code,
+        slug,
+        _reason(exc.status_code),
+        detail,
+        headers=headers or None,
+        extra=extra,
+    )
 
 
 def _reason(status: int) -> str:

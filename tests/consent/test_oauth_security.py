@@ -8,11 +8,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from litestar.testing import TestClient
 from sqlalchemy import update
 
 from consent.tokens import oauth_codes
-from pds.app import Services
-from tests.conftest import sign_up
+from pds.app import Services, create_app
+from tests.conftest import TEST_ORIGIN, make_settings, sign_up
 from tests.oauth_support import (
     ISSUER,
     PHONE,
@@ -362,3 +363,29 @@ def test_hostile_authorization_input_never_causes_a_server_error(
         assert response.status_code in (200, 302, 400), (extra, response.status_code)
     for data in ({"grant_type": "authorization_code", "code": 'é"\\'}, {"grant_type": 'é"'}):
         assert client.post("/oauth/token", data=data, auth=ngo.auth).status_code in (400, 401)
+
+
+def test_refusals_before_the_token_endpoint_carry_an_oauth_error(
+    client: Any, tmp_path: Any, database_url: str
+) -> None:
+    """A wrong method, a body too large or a rate limit is refused before the OAuth handling;
+    the answer is still one a stock OAuth client can read (RFC 6749 §5.2 `error`)."""
+    wrong_method = client.get("/oauth/token")
+    too_large = client.post(
+        "/oauth/token",
+        content=b"grant_type=client_credentials&x=" + b"a" * 2_000_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    for answer, status in ((wrong_method, 405), (too_large, 413)):
+        assert answer.status_code == status
+        assert answer.json()["error"] == "invalid_request"
+        assert answer.json()["status"] == status  # still RFC 9457
+    settings = make_settings(tmp_path, database_url, rate_limit_token_per_minute=1)
+    with TestClient(create_app(settings), base_url=TEST_ORIGIN) as limited:
+        form = {"grant_type": "client_credentials"}
+        statuses = [limited.post("/oauth/token", data=form).status_code for _ in range(3)]
+        refused = limited.post("/oauth/token", data=form)
+    assert statuses[0] != 429 and refused.status_code == 429  # only the first got through
+    assert refused.json()["error"] == "temporarily_unavailable"
+    assert int(refused.headers["retry-after"]) > 0
+    assert client.get("/api/v1/nope").json().get("error") is None  # only on /oauth/
