@@ -97,6 +97,12 @@ class AuditorService:
         self.retention = retention
         self.clock = clock
 
+    def admit(self, principal: Principal, action: str) -> None:
+        """Refuse anyone but an auditor before any work (a page's guard), recording the refusal
+        as the API records its own: an entry with outcome denied, reason forbidden_role."""
+        if principal.role is not Role.AUDITOR:
+            self._enter(principal, action)  # writes the entry, then raises NotAnAuditor
+
     def _enter(self, principal: Principal, action: str, person_id: str | None = None) -> str | None:
         """Audit the auditor's call and return the pseudonym of the person asked about."""
         with self.db.write() as conn:

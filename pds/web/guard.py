@@ -70,12 +70,6 @@ def require_person(viewer: Principal) -> Principal:
     return viewer
 
 
-def require_auditor(viewer: Principal) -> Principal:
-    if viewer.role is not Role.AUDITOR:
-        raise WrongRole
-    return viewer
-
-
 def _sign_in_again(request: Request[Any, Any, Any], error: SignInRequired) -> Response[Any]:
     target = request.url.path
     if request.method == "GET" and request.url.query:

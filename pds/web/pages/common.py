@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from litestar import Request
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.response import Template
@@ -15,9 +16,10 @@ from litestar.response import Template
 from consent.grants import Grant, GrantState
 from consent.purposes import purpose_label
 from consent.scopes import Action, Scope
+from pds.audit.service import AuditorService, NotAnAuditor
 from pds.people.service import Principal
 from pds.records.catalogue import CATALOGUE
-from pds.web.guard import provide_viewer, require_auditor, require_person
+from pds.web.guard import WrongRole, provide_viewer, require_person
 from pds.web.i18n import N_, Translator
 
 # Nothing a page shows is for a shared phone's cache or a proxy: personal data, one-time tokens.
@@ -61,8 +63,28 @@ def provide_person(viewer: NamedDependency[Principal]) -> Principal:
     return require_person(viewer)
 
 
-def provide_auditor(viewer: NamedDependency[Principal]) -> Principal:
-    return require_auditor(viewer)
+# What each auditor page does, as the API names the same call in the audit log.
+_AUDITOR_PAGE_ACTIONS = (
+    ("/audit/checkpoint", "audit.checkpoint"),
+    ("/audit/export", "audit.export"),
+    ("/audit", "audit.entries"),
+)
+
+
+def provide_auditor(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Principal],
+    auditor: NamedDependency[AuditorService],
+) -> Principal:
+    """The auditor viewing an auditor's page. Anyone else is refused, and the refusal is an
+    entry in the log, as on the API."""
+    path = request.url.path
+    action = next(name for prefix, name in _AUDITOR_PAGE_ACTIONS if path.startswith(prefix))
+    try:
+        auditor.admit(viewer, action)
+    except NotAnAuditor:
+        raise WrongRole from None
+    return viewer
 
 
 def page_dependencies() -> dict[str, Provide]:
@@ -70,7 +92,7 @@ def page_dependencies() -> dict[str, Provide]:
         "viewer": Provide(provide_viewer, sync_to_thread=True),
         "person": Provide(provide_person, sync_to_thread=False),
         # Not "auditor": that name is the app's AuditorService.
-        "auditor_account": Provide(provide_auditor, sync_to_thread=False),
+        "auditor_account": Provide(provide_auditor, sync_to_thread=True),  # a refusal is a write
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pds.app import Services
 from tests.conftest import sign_up
-from tests.pds.audit.support import auditor_client
+from tests.pds.audit.support import auditor_client, log_rows
 
 
 def test_a_wrong_filter_is_named_and_nothing_is_searched(
@@ -28,3 +28,25 @@ def test_a_wrong_filter_is_named_and_nothing_is_searched(
         assert "entries match" not in answer.text and 'role="alert"' in answer.text
     hindi = auditor.get("/audit", params={"since": "garbage"}, headers={"Accept-Language": "hi"})
     assert "तारीख और समय लिखें" in hindi.text
+
+
+def test_a_person_refused_an_auditor_page_is_an_entry_in_the_log(
+    client: Any, services: Services
+) -> None:
+    """As on the auditor API: whoever is turned away from the auditor's tools is recorded."""
+    sign_up(client)
+    pages = {
+        "/audit": "audit.entries",
+        "/audit/entries/1": "audit.entries",
+        "/audit/checkpoint": "audit.checkpoint",
+        "/audit/export": "audit.export",
+    }
+    for path in pages:
+        refused = client.get(path, headers={"Accept": "text/html"})
+        assert refused.status_code == 403, (path, refused.status_code)
+        assert "text/html" in refused.headers["content-type"]
+    entries = [row for row in log_rows(services) if row["action"].startswith("audit.")]
+    assert [row["action"] for row in entries] == list(pages.values())
+    assert {(row["outcome"], row["reason"], row["actor_type"]) for row in entries} == {
+        ("denied", "forbidden_role", "person")
+    }
