@@ -52,7 +52,12 @@ _CLIENT: dict[str, list[str]] = {CLIENT_SCHEME: []}
 _COMMON: dict[str, Any] = {"tags": ["oauth"], "exclude_from_csrf": True}
 
 _BAD_CLIENT = (401, "Client authentication failed", "invalid_client", "The client does not exist.")
-_MALFORMED = (400, "A parameter is missing, repeated or malformed", "invalid_request", None)
+_MALFORMED = (
+    400,
+    "A parameter is missing, repeated or malformed, or the client authenticated twice",
+    "invalid_request",
+    None,
+)
 TOKEN_ERRORS = oauth_errors(
     _MALFORMED,
     (400, "The code or refresh token is invalid, expired, used or revoked", "invalid_grant",
@@ -82,6 +87,9 @@ async def _form_endpoint(
     call = await form_call(request, oauth.issuer)
     if call.repeats_a_parameter():  # RFC 6749 §3.2: parameters MUST NOT be repeated
         return oauth.error_response(InvalidRequestError("A parameter is repeated."), call)
+    if call.mixes_client_authentication():
+        error = InvalidRequestError("Use one client authentication method per request.")
+        return oauth.error_response(error, call)
     if name is None:
         return await run_authlib(oauth, lambda: oauth.create_token_response(call))
     return await run_authlib(oauth, lambda: oauth.create_endpoint_response(name, call))

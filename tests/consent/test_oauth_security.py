@@ -290,6 +290,26 @@ def test_confidential_clients_must_authenticate(client: Any, services: Services)
     assert repeated.json()["error"] == "invalid_request"
 
 
+def test_two_client_authentication_methods_at_once_are_refused(
+    client: Any, services: Services
+) -> None:
+    """RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request."""
+    sign_up(client)
+    client.post("/api/v1/me/records", json=PHONE)
+    ngo = register(services)
+    assert ngo.client_secret is not None
+    tokens = obtain_tokens(client, ngo, SCOPE)
+    form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    both = {**form, "client_id": ngo.client_id, "client_secret": ngo.client_secret}
+    mixed = client.post("/oauth/token", data=both, auth=ngo.auth)
+    assert mixed.status_code == 400 and mixed.json()["error"] == "invalid_request"
+    for endpoint in ("/oauth/revoke", "/oauth/introspect"):
+        answer = client.post(endpoint, data={"token": "x", **both}, auth=ngo.auth)
+        assert answer.json()["error"] == "invalid_request", endpoint
+    # Each method alone still works, and the refused request spent nothing.
+    assert client.post("/oauth/token", data=form, auth=ngo.auth).status_code == 200
+
+
 def test_public_clients_use_pkce_without_a_secret(client: Any, services: Services) -> None:
     sign_up(client)
     client.post("/api/v1/me/records", json=PHONE)
