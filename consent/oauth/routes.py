@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
@@ -51,13 +51,13 @@ REGISTRATION_SCHEME = "registration"
 _CLIENT: dict[str, list[str]] = {CLIENT_SCHEME: []}
 _COMMON: dict[str, Any] = {"tags": ["oauth"], "exclude_from_csrf": True}
 
-_BAD_CLIENT = (401, "Client authentication failed", "invalid_client", "The client does not exist.")
-_MALFORMED = (
-    400,
-    "A parameter is missing, repeated or malformed, or the client authenticated twice",
-    "invalid_request",
-    None,
+_BAD_CLIENT = (
+    401,
+    "Client authentication failed, or used two methods at once",
+    "invalid_client",
+    "The client does not exist.",
 )
+_MALFORMED = (400, "A parameter is missing, repeated or malformed", "invalid_request", None)
 TOKEN_ERRORS = oauth_errors(
     _MALFORMED,
     (400, "The code or refresh token is invalid, expired, used or revoked", "invalid_grant",
@@ -87,8 +87,10 @@ async def _form_endpoint(
     call = await form_call(request, oauth.issuer)
     if call.repeats_a_parameter():  # RFC 6749 §3.2: parameters MUST NOT be repeated
         return oauth.error_response(InvalidRequestError("A parameter is repeated."), call)
-    if call.mixes_client_authentication():
-        error = InvalidRequestError("Use one client authentication method per request.")
+    if call.mixes_client_authentication():  # §5.2: an authentication method not supported
+        error = InvalidClientError(
+            description="Use one client authentication method per request.", status_code=401
+        )
         return oauth.error_response(error, call)
     if name is None:
         return await run_authlib(oauth, lambda: oauth.create_token_response(call))

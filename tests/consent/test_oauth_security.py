@@ -302,10 +302,12 @@ def test_two_client_authentication_methods_at_once_are_refused(
     form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     both = {**form, "client_id": ngo.client_id, "client_secret": ngo.client_secret}
     mixed = client.post("/oauth/token", data=both, auth=ngo.auth)
-    assert mixed.status_code == 400 and mixed.json()["error"] == "invalid_request"
+    # §5.2 invalid_client: "unsupported authentication method".
+    assert mixed.status_code == 401 and mixed.json()["error"] == "invalid_client"
+    assert "one client authentication method" in mixed.json()["error_description"]
     for endpoint in ("/oauth/revoke", "/oauth/introspect"):
         answer = client.post(endpoint, data={"token": "x", **both}, auth=ngo.auth)
-        assert answer.json()["error"] == "invalid_request", endpoint
+        assert answer.json()["error"] == "invalid_client", endpoint
     # Each method alone still works, and the refused request spent nothing.
     assert client.post("/oauth/token", data=form, auth=ngo.auth).status_code == 200
 
