@@ -8,7 +8,7 @@ from sqlalchemy import Connection, bindparam, select
 from consent.access import AccessContext
 from consent.audit.log import ActorType, AuditEvent
 from consent.audit.refusals import explain_refusal
-from consent.grants import Actor, GrantEvent
+from consent.grants import Actor, GrantEvent, grants
 from consent.oauth.events import TokenEvent
 from consent.organisations import oauth_clients
 from consent.prepared import DriverStatement
@@ -29,10 +29,13 @@ def _types(scope: str | ScopeSet) -> tuple[str, ...]:
 
 
 # Every token issued or refreshed names its organisation in the audit entry: compiled once.
-_CLIENT_ORGANISATION = DriverStatement(
-    select(oauth_clients.c.organisation_id).where(
-        oauth_clients.c.client_id == bindparam("client_id")
-    )
+# The organisation and purpose a token event is under: its grant's (the client's organisation
+# is the same), so an auditor filtering by purpose sees the tokens with the reads.
+_GRANT_CONTEXT = DriverStatement(
+    select(oauth_clients.c.organisation_id, grants.c.purpose)
+    .select_from(oauth_clients)
+    .outerjoin(grants, grants.c.id == bindparam("grant_id"))
+    .where(oauth_clients.c.client_id == bindparam("client_id"))
 )
 
 
@@ -66,8 +69,8 @@ class ConsentAudit:
         )
 
     def token_changed(self, conn: Connection, event: TokenEvent) -> None:
-        row = _CLIENT_ORGANISATION.first(conn, client_id=event.client_id)
-        organisation_id = None if row is None else row[0]
+        row = _GRANT_CONTEXT.first(conn, client_id=event.client_id, grant_id=event.grant_id)
+        organisation_id, purpose = (None, None) if row is None else row
         entry = AuditEvent(
             f"token.{event.kind.value}",
             ActorType.ORGANISATION,
@@ -77,6 +80,7 @@ class ConsentAudit:
             client_id=event.client_id,
             record_types=_types(event.scope),
             grant_id=event.grant_id,
+            purpose=purpose,
         )
         self.trail.append(conn, entry if event.refused is None else entry.denied(event.refused))
 

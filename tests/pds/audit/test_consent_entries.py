@@ -62,6 +62,10 @@ def test_oauth_flow_grant_tokens_and_fetches(client: Any, services: Services) ->
     assert read["organisation_id"] == ngo.organisation_id and read["purpose"]
     assert read["grant_id"] == rows[0]["grant_id"] and read["record_ids"] == [phone["id"]]
     assert rows[8]["actor_type"] == "system"  # the service ended the grant, not the person
+    # Every entry of the flow is under the grant's purpose, tokens included, so an auditor
+    # filtering by purpose sees the keys handed out with the reads they allowed.
+    assert {row["purpose"] for row in rows} == {read["purpose"]}
+    assert {row["organisation_id"] for row in rows} == {ngo.organisation_id}
     with services.db.read() as conn:
         me = services.audit.trail.pseudonym(conn, person_id)
     assert {row["subject"] for row in rows} == {me}
