@@ -50,14 +50,8 @@ class OAuthCall:
     def mixes_client_authentication(self) -> bool:
         """HTTP Basic and a secret or assertion in the body at once (RFC 6749 §2.3: a client
         MUST NOT use more than one authentication method in each request)."""
-        basic = any(
-            name.lower() == "authorization" and value[:6].lower() == "basic "
-            for name, value in self.headers.items()
-        )
-        return basic and any(key in self.params for key in _BODY_CREDENTIALS)
-
-
-_BODY_CREDENTIALS = ("client_secret", "client_assertion")
+        basic = self.headers.get("authorization", "")[:6].lower() == "basic "
+        return basic and any(key in self.params for key in ("client_secret", "client_assertion"))
 
 
 class CallPayload(OAuth2Payload):  # type: ignore[misc]
