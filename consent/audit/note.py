@@ -125,6 +125,7 @@ def _split_note(text: str) -> tuple[str, list[str]]:
 
 
 def _signed_by(body: str, lines: Sequence[str], keys: Sequence[VerifierKey]) -> str:
+    signers = []
     for line in lines:
         if not line.startswith(SIGNATURE_PREFIX):
             raise NoteError("malformed signature line")
@@ -138,7 +139,13 @@ def _signed_by(body: str, lines: Sequence[str], keys: Sequence[VerifierKey]) -> 
                 if verify_signature(key.public_key, body.encode("utf-8"), raw[4:]):
                     return name
                 raise NoteError(f"bad signature by {name}")
-    raise NoteError("no signature by a trusted key")
+        signers.append(f"{name}+{raw[:4].hex()}")
+    # Name both sides: the usual cause is a key file of another service or a retired key.
+    trusted = ", ".join(f"{key.name}+{key.key_id.hex()}" for key in keys)
+    raise NoteError(
+        f"no signature by a trusted key: signed by {', '.join(signers) or 'nobody'}, "
+        f"trusted {trusted or 'none'}"
+    )
 
 
 def open_checkpoint(text: str, keys: Sequence[VerifierKey]) -> Checkpoint:

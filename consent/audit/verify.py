@@ -92,13 +92,13 @@ def _decode(line: str | bytes, seq_hint: int) -> dict[str, Any]:
     return document
 
 
-def _b64list(values: object) -> list[bytes]:
+def _b64list(values: object, where: str) -> list[bytes]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ExportError("expected a list of base64 hashes")
+        raise ExportError(f"{where} is not a list of base64 hashes")
     try:
         return [base64.b64decode(v, validate=True) for v in values]
     except ValueError:
-        raise ExportError("malformed base64 hash") from None
+        raise ExportError(f"{where} holds a hash that is not base64") from None
 
 
 def _moved_from(entry: dict[str, Any], stored: bytes, seq: int) -> int | None:
@@ -121,28 +121,31 @@ class _Verifier:
         self.keys = keys
         self.saved = saved
         self.report = report
-        self.final = self._open(header.get("checkpoint"))
+        self.final = self._open(header.get("checkpoint"), "the header's checkpoint")
         start = header.get("start") or {}
+        if not isinstance(start, dict):
+            raise ExportError("the header's start is not an object")
         size = start.get("size", 0)
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise ExportError("malformed start size")
+            raise ExportError("the header's start size is not a whole number of entries")
+        frontier = _b64list(start.get("frontier", []), "the header's start frontier")
         try:
-            self.builder = TreeBuilder(size, _b64list(start.get("frontier", [])))
+            self.builder = TreeBuilder(size, frontier)
         except MerkleError as exc:
-            raise ExportError(str(exc)) from None
+            raise ExportError(f"the header's start frontier does not fit: {exc}") from None
         self.start = size
         self.verified_upto = size  # entries up to here are covered by a verified checkpoint
         self.consistency = header.get("consistency")
         self.saved_checked = False
         self.check_saved_at(size)
 
-    def _open(self, note: object) -> Checkpoint:
+    def _open(self, note: object, where: str) -> Checkpoint:
         if not isinstance(note, str):
-            raise ExportError("missing checkpoint")
+            raise ExportError(f"{where} is missing (no signed note)")
         try:
             checkpoint = open_checkpoint(note, self.keys)
         except NoteError as exc:
-            raise ExportError(f"checkpoint rejected: {exc}") from None
+            raise ExportError(f"{where} is rejected: {exc}") from None
         return checkpoint
 
     def entry(self, document: dict[str, Any]) -> None:
@@ -176,14 +179,21 @@ class _Verifier:
         self.check_saved_at(self.builder.size)
 
     def checkpoint(self, document: dict[str, Any]) -> None:
-        checkpoint = self._open(document.get("note"))
-        self._check_root(checkpoint)
+        where = f"the checkpoint line after entry {self.builder.size}"
+        self._check_root(self._open(document.get("note"), where))
 
     def _check_root(self, checkpoint: Checkpoint) -> None:
         if checkpoint.origin != self.final.origin:
-            raise ExportError(f"checkpoint of another log: {checkpoint.origin}")
+            raise ExportError(
+                f"a checkpoint of another log ({checkpoint.origin!r}, "
+                f"this export's is {self.final.origin!r})"
+            )
         if checkpoint.size != self.builder.size:
-            raise ExportError(f"checkpoint for {checkpoint.size} out of place")
+            raise ExportError(
+                f"the checkpoint signed at size {checkpoint.size} comes after entry "
+                f"{self.builder.size}: it belongs right after entry {checkpoint.size} "
+                "(lines were moved, added or removed)"
+            )
         if checkpoint.root != self.builder.root():
             first = self.verified_upto + 1
             raise BadEntry(
@@ -221,7 +231,7 @@ class _Verifier:
                 f"and the export carries no proof from it: export with "
                 f"consistency_from={saved.size} to check it"
             )
-        hashes = _b64list(proof.get("proof"))
+        hashes = _b64list(proof.get("proof"), "the header's consistency proof")
         if not verify_consistency(saved.size, self.final.size, saved.root, self.final.root, hashes):
             raise BadEntry(1, f"the log is not consistent with the saved checkpoint {saved.size}")
         self.report.saved_checkpoint = f"consistent (size {saved.size}, by proof)"
@@ -246,16 +256,17 @@ def verify_export(
     report = Report()
     stream = _lines(lines)
     try:
-        header = json.loads(next(stream, "null"))
-        if not isinstance(header, dict) or header.get("format") != EXPORT_FORMAT:
-            raise ExportError(f"not a {EXPORT_FORMAT} export")
+        header = _header(next(stream, None))
         if keys is None:
             keys = _embedded_keys(header, report)
         elif not keys:
             raise ExportError("no verifier key given (an empty key file?)")
         saved = None
         if saved_checkpoint is not None:
-            saved = open_checkpoint(saved_checkpoint, keys)
+            try:
+                saved = open_checkpoint(saved_checkpoint, keys)
+            except NoteError as exc:
+                raise ExportError(f"the saved checkpoint is rejected: {exc}") from None
         verifier = _Verifier(header, keys, saved, report)
         if saved is not None and saved.size > verifier.final.size:
             raise BadEntry(
@@ -278,6 +289,22 @@ def verify_export(
     except (ExportError, NoteError, ValueError) as exc:
         report.problems.append(str(exc))
     return report
+
+
+def _header(line: str | bytes | None) -> dict[str, Any]:
+    if line is None:
+        raise ExportError("the export is empty")
+    try:
+        header = json.loads(line)
+    except ValueError:
+        raise ExportError(f"not a {EXPORT_FORMAT} export: the first line is not JSON") from None
+    if not isinstance(header, dict):
+        raise ExportError(f"not a {EXPORT_FORMAT} export: the first line is not a JSON object")
+    if header.get("format") != EXPORT_FORMAT:
+        raise ExportError(
+            f"not a {EXPORT_FORMAT} export: the first line's format is {header.get('format')!r}"
+        )
+    return header
 
 
 def _stored_hash(b64: bytes) -> bytes | None:
@@ -324,10 +351,15 @@ def _consume(stream: Iterator[str | bytes], verifier: _Verifier) -> bool:
 def _check_end(end: dict[str, Any], verifier: _Verifier) -> None:
     """The end line states what the exporter wrote; it must match what was read."""
     size = verifier.builder.size
-    stated = (end.get("tree_size"), end.get("entries"), end.get("root"))
     root = binascii.b2a_base64(verifier.builder.root(), newline=False).decode()
-    if stated != (size, size - verifier.start, root):
-        raise ExportError("the end line does not match the entries before it")
+    read = {"tree_size": size, "entries": size - verifier.start, "root": root}
+    wrong = [
+        f"{name} {stated!r} (read: {value!r})"
+        for name, value in read.items()
+        if type(stated := end.get(name)) is not type(value) or stated != value
+    ]
+    if wrong:
+        raise ExportError(f"the end line does not match the entries before it: {'; '.join(wrong)}")
     if end.get("verified") is not True:
         raise ExportError("the service could not verify this export when it wrote it")
 

@@ -13,6 +13,7 @@ from consent.audit.checkpoints import latest_checkpoint, publish_current
 from consent.audit.export import prepare_export
 from consent.audit.note import parse_verifier_key, verifier_key
 from consent.audit.verify import verify_export
+from crypto.signing import SigningKey
 from tests.consent.audit.conftest import ORIGIN, BareLog
 
 FUNCTION_FIXTURES = [HealthCheck.function_scoped_fixture]
@@ -144,3 +145,89 @@ def test_an_empty_key_list_is_an_error_not_the_exports_own_keys(
     lines, _ = export
     report = verify_export(lines, keys=[])
     assert not report.ok and "no verifier key" in report.problems[0]
+
+
+def _problems(lines: list[str], key: str | None, **kwargs: str) -> list[str]:
+    keys = None if key is None else [parse_verifier_key(key)]
+    report = verify_export(lines, keys=keys, **kwargs)
+    assert not report.ok
+    return report.problems
+
+
+def test_a_key_of_another_service_names_both_keys(export: tuple[list[str], str]) -> None:
+    """Found in review: "no signature by a trusted key" left an auditor guessing which key was
+    wrong; the usual cause is a key file of another service or of a retired key."""
+    lines, key = export
+    other = verifier_key("other.example/audit", SigningKey.generate("k").public_key_bytes())
+    [problem] = _problems(lines, str(other))
+    signer = parse_verifier_key(key)
+    assert problem.startswith("the header's checkpoint is rejected: no signature by a trusted key")
+    assert f"signed by {signer.name}+{signer.key_id.hex()}" in problem
+    assert f"trusted {other.name}+{other.key_id.hex()}" in problem
+
+
+def test_a_saved_checkpoint_that_does_not_open_is_named_as_such(
+    export: tuple[list[str], str],
+) -> None:
+    lines, key = export
+    header_note = json.loads(lines[0])["checkpoint"]
+    [problem] = _problems(lines, key, saved_checkpoint=header_note.replace("\n\n", "\n"))
+    assert problem.startswith("the saved checkpoint is rejected: a note is a body")
+
+
+@pytest.mark.parametrize(
+    ("first_line", "problem"),
+    [
+        (None, "the export is empty"),
+        ("PK\x03\x04 not json\n", "not a pds-audit-export/1 export: the first line is not JSON"),
+        ("[1, 2]\n", "not a pds-audit-export/1 export: the first line is not a JSON object"),
+    ],
+)
+def test_an_export_that_is_not_one_says_why(
+    export: tuple[list[str], str], first_line: str | None, problem: str
+) -> None:
+    _, key = export
+    assert _problems([] if first_line is None else [first_line], key) == [problem]
+
+
+def test_a_checkpoint_line_out_of_place_says_where_it_belongs(
+    export: tuple[list[str], str],
+) -> None:
+    lines, key = export
+    header = json.loads(lines[0])
+    size = json.loads(lines[-2])["seq"]  # the header's checkpoint covers every entry
+    misplaced = json.dumps({"type": "checkpoint", "note": header["checkpoint"]}) + "\n"
+    [problem] = _problems([*lines[:11], misplaced, *lines[11:]], key)
+    assert problem == (
+        f"the checkpoint signed at size {size} comes after entry 10: it belongs right "
+        f"after entry {size} (lines were moved, added or removed)"
+    )
+
+
+def test_a_forged_end_line_names_what_differs(export: tuple[list[str], str]) -> None:
+    lines, key = export
+    end = json.loads(lines[-1])
+    forged = [*lines[:-1], json.dumps({**end, "entries": True, "tree_size": 99}) + "\n"]
+    [problem] = _problems(forged, key)
+    assert problem == (
+        "the end line does not match the entries before it: "
+        f"tree_size 99 (read: {end['tree_size']}); entries True (read: {end['entries']})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "problem"),
+    [
+        ({"size": -1}, "the header's start size is not a whole number of entries"),
+        ({"size": 4, "frontier": "abc"}, "the header's start frontier is not a list of base64"),
+        ({"size": 4, "frontier": ["%%"]}, "the header's start frontier holds a hash that is not"),
+        ({"size": 4, "frontier": []}, "the header's start frontier does not fit: a frontier"),
+    ],
+)
+def test_a_malformed_header_start_is_named(
+    export: tuple[list[str], str], start: dict[str, object], problem: str
+) -> None:
+    lines, key = export
+    header = {**json.loads(lines[0]), "start": start}
+    [text] = _problems([json.dumps(header) + "\n", *lines[1:]], key)
+    assert text.startswith(problem), text
