@@ -93,7 +93,24 @@ def test_a_request_no_route_takes_has_an_id_and_an_access_line(
     assert answer.headers["x-request-id"] == "ngo-12345678"  # a client's own id, adopted
     assert len(page.headers["x-request-id"]) >= 16
     lines = [r.msg for r in caplog.records if r.name == "pds.access"]
-    assert [(line["path"], line["status"], line["request_id"]) for line in lines] == [  # type: ignore[index]
-        (path, status, "ngo-12345678"),
-        (path, status, page.headers["x-request-id"]),
+    assert [(line["route"], line["status"], line["request_id"]) for line in lines] == [  # type: ignore[index]
+        (None, status, "ngo-12345678"),
+        (None, status, page.headers["x-request-id"]),
     ]
+    assert "path" not in lines[0]  # type: ignore[operator]
+
+
+def test_the_access_log_names_the_route_not_the_path(
+    client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found in review: the access line kept the raw path, so record ids (which link a line to a
+    person) went wherever the logs are shipped, under other retention than the audit log."""
+    client.post("/api/v1/signup", json={"email": "route@example.org", "password": "a long pass"})
+    record = client.post(
+        "/api/v1/me/records", json={"type": "identity.name", "value": {"given_name": "Asha"}}
+    ).json()
+    with caplog.at_level(logging.INFO, logger="pds.access"):
+        assert client.get(f"/api/v1/me/records/{record['id']}").status_code == 200
+    lines = [r.msg for r in caplog.records if r.name == "pds.access"]
+    assert lines[-1]["route"] == "/api/v1/me/records/{record_id}"  # type: ignore[index]
+    assert lines and record["id"] not in str(lines)
