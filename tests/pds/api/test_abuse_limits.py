@@ -50,7 +50,7 @@ def test_a_limited_request_is_logged_as_what_it_was_answered(
         _assert_limited(limited.post("/api/v1/signin", json=body))
     (line,) = [r.msg for r in caplog.records if r.name == "pds.access"]
     assert isinstance(line, dict)  # structlog's event, through stdlib logging
-    assert (line["path"], line["status"]) == ("/api/v1/signin", 429)  # not 500
+    assert (line["route"], line["status"]) == ("/api/v1/signin", 429)  # not 500
 
 
 def test_signin_is_limited_per_address(limited: Any) -> None:
