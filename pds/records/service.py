@@ -162,16 +162,26 @@ class RecordService:
         by: Accessor,
         idempotency: IdempotentRequest | None,
     ) -> RecordView:
-        get_record_type(type_name)
-        clean = validated(type_name, value)
-        record_id = new_id()
-        now = utcnow()
-        with (
-            self.audit.denials(self._about("record.create", person_id, by), _DENIALS),
-            self.db.write() as conn,
-        ):
+        get_record_type(type_name)  # the catalogue is public: an unknown type is a client error
+        with self.audit.denials(self._about("record.create", person_id, by), _DENIALS):
+            # The scope first: a client that may not write this type learns nothing from our
+            # validation of its value, and its attempt is an entry whatever it sent.
             if not by.allows(type_name, Action.WRITE):
                 raise InsufficientScope(Scope(type_name, Action.WRITE))
+            clean = validated(type_name, value)
+            return self._insert(person_id, type_name, clean, by, idempotency)
+
+    def _insert(
+        self,
+        person_id: str,
+        type_name: str,
+        clean: dict[str, Any],
+        by: Accessor,
+        idempotency: IdempotentRequest | None,
+    ) -> RecordView:
+        record_id = new_id()
+        now = utcnow()
+        with self.db.write() as conn:
             if idempotency is not None:
                 stored = replay(conn, idempotency, load_data_key(conn, self.keys, person_id))
                 if stored is not None:

@@ -162,3 +162,25 @@ def test_free_text_in_a_record_url_never_reaches_the_log(client: Any, services: 
     ]
     logged = str(log_rows(services)[start:])
     assert "Asha" not in logged and "9876543210" not in logged
+
+
+def test_a_write_the_token_may_not_make_is_refused_before_its_value_is_judged(
+    client: Any, services: Services
+) -> None:
+    """Found in review: the value was validated before the scope was checked, so a client without
+    write scope got the type's validation errors (422) and its attempt left no entry."""
+    person_id = sign_up(client)
+    ngo = register(services)
+    token, _ = grant_and_token(services, person_id, ngo, "contact.phone:read")
+    start = len(log_rows(services))
+    for value in ({"number": "not a phone number"}, {"number": "+919800000000"}):
+        answer = client.post(
+            "/api/v1/records", json={"type": "contact.phone", "value": value}, headers=bearer(token)
+        )
+        assert answer.status_code == 403, answer.text
+        assert 'error="insufficient_scope"' in answer.headers["www-authenticate"]
+    assert _story(services, start) == [("record.create", "denied", "insufficient_scope")] * 2
+    # With the scope, the same invalid value is judged on its merits.
+    writer, _ = grant_and_token(services, person_id, register(services), "contact.phone:write")
+    invalid = {"type": "contact.phone", "value": {"number": "not a phone number"}}
+    assert client.post("/api/v1/records", json=invalid, headers=bearer(writer)).status_code == 422
