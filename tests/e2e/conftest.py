@@ -260,7 +260,8 @@ def screenshot(page: Any, name: str, *, phone: bool = False) -> None:
 def sign_up(page: Any, base: str, email: str) -> None:
     page.goto(f"{base}/signup")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(re.compile(r"/$"))
 

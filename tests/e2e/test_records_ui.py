@@ -27,10 +27,13 @@ def test_sign_up_errors_then_sign_in_and_out(live_server: LiveServer, page: Any)
     page.goto(f"{base}/signup")
     check_accessibility(page, "sign-up")
     page.get_by_label("Email").fill("not-an-email")
-    page.get_by_label("Password").fill("short")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Password again").fill("shorter")
     page.get_by_role("button", name="Create account").click()
     assert page.get_by_text("Enter an email address like name@example.org.").is_visible()
-    assert page.get_by_label("Password").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Password", exact=True).get_attribute("aria-invalid") == "true"
+    assert page.get_by_text("The two passwords are different.").is_visible()
+    assert page.get_by_label("Password again").get_attribute("aria-invalid") == "true"
     check_accessibility(page, "sign-up with errors")
 
     sign_up(page, base, "records-1@example.org")
@@ -160,6 +163,7 @@ def test_language_follows_the_browser_and_the_switch(live_server: LiveServer, br
         page.goto(f"{base}/signup")
         page.locator("#email").fill("records-5@example.org")
         page.locator("#password").fill(PASSWORD)
+        page.locator("#confirm_password").fill(PASSWORD)
         page.get_by_role("button", name="खाता बनाएँ").click()
         page.get_by_role("heading", name="मेरे रिकॉर्ड").wait_for()
         page.goto(f"{base}/records/new/contact.phone")

@@ -31,6 +31,7 @@ Form = URLEncodedBody[dict[str, str]]
 EMAIL_ERROR = N_("Enter an email address like name@example.org.")
 PASSWORD_ERROR = N_("Use a password of at least 8 characters.")
 EXISTS_ERROR = N_("An account with this email already exists. Sign in instead.")
+MISMATCH_ERROR = N_("The two passwords are different.")
 WRONG_ERROR = N_("Email or password is wrong.")
 EXPIRED = N_("Your session ended, so you were signed out. Sign in again to continue.")
 
@@ -56,10 +57,15 @@ def signup_submit(
     data: Form, people: NamedDependency[PeopleService], settings: NamedDependency[Settings]
 ) -> Response[Any]:
     email = data.get("email", "").strip()
+    password = data.get("password", "")
     errors: dict[str, str] = {}
+    # A mistyped password would lock the person out of an account they have just made.
+    if password != data.get("confirm_password", ""):
+        errors["confirm_password"] = MISMATCH_ERROR
     try:
-        creds = Credentials(email=email, password=data.get("password", ""))
-        person_id = people.sign_up(creds.email, creds.password)
+        creds = Credentials(email=email, password=password)
+        if not errors:
+            person_id = people.sign_up(creds.email, creds.password)
     except ValidationError as exc:
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "email"

@@ -26,7 +26,11 @@ def test_signup_page_creates_account_and_lands_on_records(client: Any) -> None:
     page = client.get("/signup")
     assert page.status_code == 200
     assert 'for="email"' in page.text and 'for="password"' in page.text
-    response = _post_form(client, "/signup", {"email": "web@example.org", "password": PASSWORD})
+    response = _post_form(
+        client,
+        "/signup",
+        {"email": "web@example.org", "password": PASSWORD, "confirm_password": PASSWORD},
+    )
     assert response.status_code in (302, 303)
     assert response.headers["location"] == "/"
     home = client.get("/")
@@ -35,11 +39,35 @@ def test_signup_page_creates_account_and_lands_on_records(client: Any) -> None:
 
 @pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 def test_signup_errors_are_shown_next_to_the_field(client: Any) -> None:
-    response = _post_form(client, "/signup", {"email": "not-an-email", "password": "short"})
+    response = _post_form(
+        client,
+        "/signup",
+        {"email": "not-an-email", "password": "short", "confirm_password": "short"},
+    )
     assert response.status_code == 422
     assert "Enter an email address" in response.text
     assert "at least 8 characters" in response.text
     assert 'aria-invalid="true"' in response.text
+
+
+def test_signup_with_two_different_passwords_keeps_the_email_not_the_passwords(
+    client: Any, new_client: Any
+) -> None:
+    typo = "correct horse battery stapel"
+    response = _post_form(
+        client,
+        "/signup",
+        {"email": "web@example.org", "password": PASSWORD, "confirm_password": typo},
+    )
+    assert response.status_code == 422
+    assert "The two passwords are different." in response.text
+    assert 'id="confirm_password-error"' in response.text
+    assert 'value="web@example.org"' in response.text
+    assert PASSWORD not in response.text and typo not in response.text
+    signin = new_client().post(
+        "/api/v1/signin", json={"email": "web@example.org", "password": PASSWORD}
+    )
+    assert signin.status_code == 401  # no account was made
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
