@@ -52,6 +52,7 @@ from pds.metrics import (
     prometheus_middleware_config,
 )
 from pds.people.auth import principal_from_request, session_cookie_name
+from pds.people.recovery import AccountRecovery
 from pds.people.renewal import renewed_session_hook
 from pds.people.routes import AccountController
 from pds.people.service import PeopleService, Principal
@@ -200,6 +201,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         dependencies={
             "settings": constant(settings),
             "people": constant(services.people),
+            "recovery": constant(AccountRecovery(services.people)),
             "records": constant(services.records),
             "record_fetch": constant(RecordFetch(services.consent.access, services.records)),
             "account": constant(services.account),

@@ -26,6 +26,7 @@ from crypto.keys import UnknownKeyError
 from crypto.passwords import PasswordPolicyError
 from pds.audit.service import NotAnAuditor, OutOfRange, Pruned, UnknownPerson
 from pds.people.datakeys import DataKeyMissing
+from pds.people.recovery import RecoveryFailed
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials
 from pds.records.catalogue import UnknownRecordType
 from pds.records.idempotency import IdempotencyKeyReused
@@ -54,6 +55,9 @@ DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
     InvalidCredentials: ProblemKind(401, "invalid-credentials", "Email or password is wrong"),
     EmailAlreadyRegistered: ProblemKind(
         409, "account-exists", "An account with this email already exists"
+    ),
+    RecoveryFailed: ProblemKind(
+        401, "recovery-failed", "Email or recovery code is wrong, or the code was already used"
     ),
     PasswordPolicyError: ProblemKind(422, "validation", "The password is not acceptable"),
     UnknownRecordType: ProblemKind(422, "unknown-record-type", "Unknown record type"),

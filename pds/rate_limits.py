@@ -1,5 +1,5 @@
-"""Abuse limits: sign-in, sign-up, OAuth token and registration, record writes, and the
-password checks a signed-in session can make (change password, erase the account).
+"""Abuse limits: sign-in, recovery, sign-up, OAuth token and registration, record writes, and
+the password checks a signed-in session can make (change password, new recovery code, erase).
 
 Built on Litestar's rate-limit middleware, one instance per group so each group has its own
 window. Sign-in, sign-up and OAuth endpoints are limited per client address; record writes per
@@ -51,15 +51,19 @@ def _credential(request: Request[Any, Any, Any]) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-_SIGNIN = ("/api/v1/signin", "/signin")
+# Guesses made without a session: a password at sign-in, a recovery code at recovery.
+_ANONYMOUS_GUESSES = ("/api/v1/signin", "/signin", "/api/v1/recovery", "/recover")
 
 
 def _password_guesser(request: Request[Any, Any, Any]) -> str:
-    """Sign-in: per address (any cookie value would do as a fresh key). A signed-in session's
-    password checks (change password, erase): per session, so a shared phone cannot guess the
-    account's password at leisure; a made-up session cookie gets no further than sign-in."""
+    """Sign-in and recovery: per address (any cookie value would do as a fresh key). A signed-in
+    session's password checks (change password, new recovery code, erase): per session, so a
+    shared phone cannot guess the account's password at leisure; a made-up session cookie gets
+    no further than sign-in."""
     path = request.url.path
-    return get_remote_address(request) if path.startswith(_SIGNIN) else _credential(request)
+    return (
+        get_remote_address(request) if path.startswith(_ANONYMOUS_GUESSES) else _credential(request)
+    )
 
 
 def limit_groups(settings: Settings) -> list[LimitGroup]:
@@ -67,7 +71,14 @@ def limit_groups(settings: Settings) -> list[LimitGroup]:
     writes = frozenset({"POST", "PUT", "PATCH", "DELETE"})
     # One group, one middleware, for every password guess: each group costs every request a few
     # microseconds, limited or not (the middleware builds a Request to ask whether it applies).
-    passwords = (*_SIGNIN, "/api/v1/me/password", "/settings/password", "/settings/erase")
+    passwords = (
+        *_ANONYMOUS_GUESSES,
+        "/api/v1/me/password",
+        "/api/v1/me/recovery-code",
+        "/settings/password",
+        "/settings/recovery-code",
+        "/settings/erase",
+    )
     return [
         LimitGroup("passwords", settings.rate_limit_signin_per_minute, writes, passwords,
                    _password_guesser, exact=("/api/v1/me",)),

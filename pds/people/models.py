@@ -18,6 +18,8 @@ people = Table(
     Column("role", String(16), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("password_changed_at", Timestamp, nullable=False),
+    # argon2id of the one-time recovery code; none until the person has one (`pds/people/recovery`).
+    Column("recovery_hash", String(200), nullable=True),
 )
 
 data_keys = Table(

@@ -1,4 +1,4 @@
-"""Account API: sign-up, sign-in, sign-out, profile, password."""
+"""Account API: sign-up, sign-in, sign-out, profile, password, recovery code."""
 
 from __future__ import annotations
 
@@ -25,9 +25,14 @@ from pds.contract import (
     errors,
 )
 from pds.people.auth import session_cookie_name
+from pds.people.recovery import AccountRecovery, RecoveryFailed
 from pds.people.schemas import (
     Credentials,
+    NewAccount,
     PasswordChange,
+    PasswordConfirmation,
+    RecoveryCode,
+    RecoveryRequest,
     SessionInfo,
     SignInCredentials,
 )
@@ -61,8 +66,10 @@ class AccountController(Controller):
         "/signup",
         status_code=HTTP_201_CREATED,
         summary="Create an account and sign in",
-        response_description="The new account, signed in",
-        description="Sets the session cookie.",
+        response_description="The new account, signed in, with its recovery code",
+        description="Sets the session cookie. The answer carries the account's recovery code, "
+        "the only way back in after a forgotten password: show it to the person this once "
+        "(only its hash is kept).",
         security=PUBLIC,
         responses=errors(
             JSON_BODY_ERRORS,
@@ -77,14 +84,15 @@ class AccountController(Controller):
         self,
         data: JSONBody[Credentials],
         people: NamedDependency[PeopleService],
+        recovery: NamedDependency[AccountRecovery],
         settings: NamedDependency[Settings],
-    ) -> Response[SessionInfo]:
-        person_id = people.sign_up(data.email, data.password)
+    ) -> Response[NewAccount]:
+        person_id, code = recovery.sign_up(data.email, data.password)
         token = people.open_session(person_id)
         principal = people.resolve_session(token)
         assert principal is not None
         return Response(
-            SessionInfo(person_id=person_id, role=principal.role),
+            NewAccount(person_id=person_id, role=principal.role, recovery_code=code),
             status_code=HTTP_201_CREATED,
             cookies=[session_cookie(settings, token)],
         )
@@ -164,3 +172,51 @@ class AccountController(Controller):
         people.change_password(
             principal.person_id, data.current_password, data.new_password, keep_token=token
         )
+
+    @post(
+        "/me/recovery-code",
+        status_code=HTTP_201_CREATED,
+        summary="Make a new recovery code",
+        response_description="The new recovery code, shown this once",
+        description="Needs the password. The account's earlier code stops working.",
+        security=SESSION,
+        responses=errors(
+            SESSION_WRITE_ERRORS,
+            JSON_BODY_ERRORS,
+            domain(InvalidCredentials, when="The password is wrong"),
+            RATE_LIMITED,
+            AUDITED,
+        ),
+        sync_to_thread=True,
+    )
+    def new_recovery_code(
+        self,
+        data: JSONBody[PasswordConfirmation],
+        principal: NamedDependency[Principal],
+        recovery: NamedDependency[AccountRecovery],
+    ) -> RecoveryCode:
+        return RecoveryCode(recovery_code=recovery.replace_code(principal.person_id, data.password))
+
+    @post(
+        "/recovery",
+        status_code=HTTP_200_OK,
+        summary="Set a new password with the recovery code",
+        response_description="The account's next recovery code, shown this once",
+        description="For a forgotten password. Signs out every session of the account and "
+        "spends the code. Unknown emails, wrong codes and used codes get the same answer, in "
+        "about the same time.",
+        security=PUBLIC,
+        responses=errors(
+            JSON_BODY_ERRORS,
+            domain(RecoveryFailed, PasswordPolicyError),
+            RATE_LIMITED,
+            UNAVAILABLE,
+            AUDITED,
+        ),
+        sync_to_thread=True,
+    )
+    def recover(
+        self, data: JSONBody[RecoveryRequest], recovery: NamedDependency[AccountRecovery]
+    ) -> RecoveryCode:
+        code = recovery.recover(data.email, data.recovery_code, data.new_password)
+        return RecoveryCode(recovery_code=code)

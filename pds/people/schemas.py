@@ -47,6 +47,31 @@ class PasswordConfirmation(BaseModel):
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
 
 
+class RecoveryRequest(BaseModel):
+    """A forgotten password replaced with the account's recovery code."""
+
+    model_config = example_config(
+        {
+            "email": "asha@example.org",
+            "recovery_code": "7KQM-4XR9-TBC2-HW3N-P8DZ",
+            "new_password": "a longer passphrase",
+        },
+        extra="forbid",
+    )
+
+    email: str = Field(min_length=1, max_length=254)
+    recovery_code: str = Field(min_length=1, max_length=100)
+    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+
+
+class RecoveryCode(BaseModel):
+    """A new recovery code, shown this once: only its hash is kept."""
+
+    model_config = example_config({"recovery_code": "7KQM-4XR9-TBC2-HW3N-P8DZ"})
+
+    recovery_code: str
+
+
 class SessionInfo(BaseModel):
     model_config = example_config(
         {"person_id": "70b8c6a1-4169-4a64-8d6f-0f389a48b1ce", "role": "person"}
@@ -70,3 +95,17 @@ class Profile(BaseModel):
     email: str
     role: Role
     created_at: datetime
+
+
+class NewAccount(SessionInfo):
+    """The new account's session, and its recovery code, shown this once."""
+
+    model_config = example_config(
+        {
+            "person_id": "70b8c6a1-4169-4a64-8d6f-0f389a48b1ce",
+            "role": "person",
+            "recovery_code": "7KQM-4XR9-TBC2-HW3N-P8DZ",
+        }
+    )
+
+    recovery_code: str

@@ -71,8 +71,18 @@ class PeopleService:
         self.session_ttl = session_ttl
         self.audit = audit
 
-    def sign_up(self, email: str, password: str, role: Role = Role.PERSON) -> str:
-        """Create an account and its data key; returns the new person id."""
+    def sign_up(
+        self,
+        email: str,
+        password: str,
+        role: Role = Role.PERSON,
+        *,
+        recovery_hash: str | None = None,
+    ) -> str:
+        """Create an account and its data key; returns the new person id.
+
+        `recovery_hash` is the hashed recovery code `pds.people.recovery` made for the account.
+        """
         check_password_policy(password)
         email = normalise_email(email)
         password_hash = self.hasher.hash(password)  # outside the write lock: ~100 ms of CPU
@@ -97,6 +107,7 @@ class PeopleService:
                         role=role.value,
                         created_at=now,
                         password_changed_at=now,
+                        recovery_hash=recovery_hash,
                     )
                 )
                 data_key = create_data_key(conn, self.keys, person_id)
@@ -105,7 +116,7 @@ class PeopleService:
                     .where(people.c.id == person_id)
                     .values(email_ct=encrypt(data_key, email.encode(), _email_aad(person_id)))
                 )
-                self._log(conn, "account.signup", person_id, role, data_key=data_key)
+                self.log_own(conn, "account.signup", person_id, role, data_key=data_key)
         except IntegrityError:  # a concurrent sign-up with the same address won the race
             self.audit.record(refused, "email_taken")
             raise EmailAlreadyRegistered from None
@@ -114,7 +125,7 @@ class PeopleService:
     def _anonymous(self, action: str) -> Callable[[Connection], AuditEvent]:
         return lambda conn: self.audit.event(conn, action, None)
 
-    def _log(
+    def log_own(
         self,
         conn: Connection,
         action: str,
@@ -177,17 +188,19 @@ class PeopleService:
                     refused = self._anonymous("session.signin")(conn)
                     self.audit.append(conn, refused.denied("invalid_credentials"))
                 else:
-                    role = self._role(conn, person_id)
-                    self._log(conn, "session.signin", person_id, role, reason="invalid_credentials")
+                    role = self.role_of(conn, person_id)
+                    self.log_own(
+                        conn, "session.signin", person_id, role, reason="invalid_credentials"
+                    )
             raise InvalidCredentials
         token = random_token()
         with self.db.write() as conn:
             self._insert_session(conn, token, principal.person_id)
-            self._log(conn, "session.signin", principal.person_id, principal.role)
+            self.log_own(conn, "session.signin", principal.person_id, principal.role)
         return token, principal
 
     @staticmethod
-    def _role(conn: Connection, person_id: str) -> str:
+    def role_of(conn: Connection, person_id: str) -> str:
         return str(conn.execute(select(people.c.role).where(people.c.id == person_id)).scalar_one())
 
     def open_session(self, person_id: str) -> str:
@@ -244,7 +257,7 @@ class PeopleService:
             if row is None:  # not a session: nothing happened, nothing to record
                 return
             conn.execute(delete(sessions).where(sessions.c.token_hash == digest))
-            self._log(conn, "session.signout", row.person_id, row.role)
+            self.log_own(conn, "session.signout", row.person_id, row.role)
 
     def verify_password(self, person_id: str, password: str) -> bool:
         with self.db.read() as conn:
@@ -260,13 +273,15 @@ class PeopleService:
         """Replace the password and end every other session of the person."""
         if not self.verify_password(person_id, current):
             with self.db.write() as conn:
-                role = self._role(conn, person_id)
-                self._log(conn, "account.password", person_id, role, reason="invalid_credentials")
+                role = self.role_of(conn, person_id)
+                self.log_own(
+                    conn, "account.password", person_id, role, reason="invalid_credentials"
+                )
             raise InvalidCredentials
         check_password_policy(new)
         new_hash = self.hasher.hash(new)
         with self.db.write() as conn:
-            self._log(conn, "account.password", person_id, self._role(conn, person_id))
+            self.log_own(conn, "account.password", person_id, self.role_of(conn, person_id))
             conn.execute(
                 update(people)
                 .where(people.c.id == person_id)

@@ -21,6 +21,7 @@ from pds.web.pages.common import AUDITOR_NAV, NO_STORE, PERSON_NAV, page_depende
 from pds.web.pages.connections import CONNECTION_HANDLERS
 from pds.web.pages.receipts import RECEIPT_HANDLERS
 from pds.web.pages.records import RECORD_HANDLERS
+from pds.web.pages.recovery import RECOVERY_HANDLERS
 from pds.web.pages.settings import SETTINGS_HANDLERS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -43,6 +44,7 @@ def web_routes() -> list[Router]:
                 *RECORD_HANDLERS,
                 *CONNECTION_HANDLERS,
                 *SETTINGS_HANDLERS,
+                *RECOVERY_HANDLERS,
                 *RECEIPT_HANDLERS,
                 *ACTIVITY_HANDLERS,
                 *AUDITOR_HANDLERS,

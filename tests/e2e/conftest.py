@@ -257,13 +257,17 @@ def screenshot(page: Any, name: str, *, phone: bool = False) -> None:
     page.set_viewport_size(original)
 
 
-def sign_up(page: Any, base: str, email: str) -> None:
+def sign_up(page: Any, base: str, email: str) -> str:
+    """Sign up through the page; returns the recovery code it showed."""
     page.goto(f"{base}/signup")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    recovery_code = page.locator("#recovery-code").inner_text()
+    page.get_by_role("link", name="I have written it down: continue").click()
     page.wait_for_url(re.compile(r"/$"))
+    return recovery_code
 
 
 def sign_in(page: Any, base: str, email: str, *, next_path: str | None = None) -> None:

@@ -165,6 +165,7 @@ def test_language_follows_the_browser_and_the_switch(live_server: LiveServer, br
         page.locator("#password").fill(PASSWORD)
         page.locator("#confirm_password").fill(PASSWORD)
         page.get_by_role("button", name="खाता बनाएँ").click()
+        page.get_by_role("link", name="मैंने इसे लिख लिया: आगे बढ़ें").click()
         page.get_by_role("heading", name="मेरे रिकॉर्ड").wait_for()
         page.goto(f"{base}/records/new/contact.phone")
         page.locator("#f-number").fill("98765 43210")
@@ -263,3 +264,46 @@ def test_enter_in_a_household_field_saves_the_form(live_server: LiveServer, page
     page.locator("#f-members\\.0\\.name").fill("Sunita")
     page.locator("#f-members\\.0\\.name").press("Enter")
     assert page.get_by_role("status").inner_text() == "The record was added."
+
+
+def test_forgotten_password_comes_back_with_the_recovery_code(
+    live_server: LiveServer, page: Any
+) -> None:
+    """Sign up and note the code, sign out, recover with it, sign in with the new password."""
+    base = live_server.base
+    page.goto(f"{base}/signup")
+    page.get_by_label("Email").fill("records-recover@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_text("it is the only way back in if you forget your password").is_visible()
+    check_accessibility(page, "recovery code")
+    screenshot(page, "recovery-code", phone=True)
+    written_down = page.locator("#recovery-code").inner_text()
+    page.get_by_role("link", name="I have written it down: continue").click()
+    page.get_by_role("button", name="Sign out").click()
+
+    page.get_by_role("link", name="Forgot your password?").click()
+    check_accessibility(page, "recover")
+    page.get_by_label("Email").fill("records-recover@example.org")
+    page.get_by_label("Recovery code").fill("ABCD-EFGH-JKMN-PQRS-TUVW")
+    page.get_by_label("New password", exact=True).fill("a new long passphrase")
+    page.get_by_label("New password again").fill("a new long passphrase")
+    page.get_by_role("button", name="Change password").click()
+    assert page.get_by_text("do not match, or the code was already used").is_visible()
+    assert page.get_by_label("Recovery code").get_attribute("aria-invalid") == "true"
+    check_accessibility(page, "recover with errors")
+    page.get_by_label("Recovery code").fill(written_down.lower().replace("-", " "))
+    page.get_by_label("New password", exact=True).fill("a new long passphrase")
+    page.get_by_label("New password again").fill("a new long passphrase")
+    page.get_by_role("button", name="Change password").click()
+    assert page.get_by_role("status").inner_text().startswith("Your password was changed")
+    next_code = page.locator("#recovery-code").inner_text()
+    assert next_code != written_down
+
+    page.get_by_role("link", name="I have written it down: sign in").click()
+    assert page.get_by_role("status").inner_text().endswith("Sign in with the new password.")
+    page.get_by_label("Email").fill("records-recover@example.org")
+    page.get_by_label("Password").fill("a new long passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="My records").wait_for()

@@ -58,6 +58,8 @@ def test_every_control_is_a_44px_tap_target_on_a_phone(
     assert phone.evaluate("matchMedia('(pointer: coarse)').matches")
     phone.goto(f"{base}/signup")
     pages = {"sign-up": phone.evaluate(TOO_SMALL)}
+    phone.goto(f"{base}/recover")
+    pages["recover"] = phone.evaluate(TOO_SMALL)
     sign_up(phone, base, "tap@example.org")
     add_record(phone, base, "contact.phone", {"Number": "9876543210"})
     pages["record"] = phone.evaluate(TOO_SMALL)

@@ -1,5 +1,7 @@
 """Sign up, sign in, sign out and the language switch.
 
+Sign-up answers with the new account's recovery code, shown once (`recovery.py`).
+
 Forms post back to their own path; errors are shown next to the field they are about. A session
 that ended (expired, or signed out elsewhere) brings the person back here with a sentence saying
 so, and after signing in they land where they were going.
@@ -18,6 +20,7 @@ from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
 from crypto.passwords import PasswordPolicyError
+from pds.people.recovery import AccountRecovery
 from pds.people.routes import session_cookie
 from pds.people.schemas import Credentials
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials, PeopleService, Role
@@ -25,6 +28,7 @@ from pds.settings import Settings
 from pds.web.guard import session_token
 from pds.web.i18n import LANGUAGE_COOKIE, LOCALES, N_
 from pds.web.pages.common import notice, page
+from pds.web.pages.recovery import show_code
 
 Form = URLEncodedBody[dict[str, str]]
 
@@ -54,7 +58,10 @@ def signup_page() -> Template:
 
 @post("/signup", sync_to_thread=True)
 def signup_submit(
-    data: Form, people: NamedDependency[PeopleService], settings: NamedDependency[Settings]
+    data: Form,
+    people: NamedDependency[PeopleService],
+    recovery: NamedDependency[AccountRecovery],
+    settings: NamedDependency[Settings],
 ) -> Response[Any]:
     email = data.get("email", "").strip()
     password = data.get("password", "")
@@ -65,7 +72,7 @@ def signup_submit(
     try:
         creds = Credentials(email=email, password=password)
         if not errors:
-            person_id = people.sign_up(creds.email, creds.password)
+            person_id, code = recovery.sign_up(creds.email, creds.password)
     except ValidationError as exc:
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "email"
@@ -77,7 +84,7 @@ def signup_submit(
     if errors:
         return page("signup.html", errors=errors, email=email, status_code=422)
     token = people.open_session(person_id)
-    return Redirect("/", cookies=[session_cookie(settings, token)])
+    return show_code(code, "signup", cookies=[session_cookie(settings, token)])
 
 
 @get("/signin", sync_to_thread=False)

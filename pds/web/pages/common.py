@@ -3,13 +3,13 @@ words for scopes and purposes, and who a record type is shared with."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import CacheControlHeader
+from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.response import Template
 
@@ -37,6 +37,9 @@ NOTICES: Mapping[str, str] = {
     ),
     "narrowed": N_("Done. The organisation now has less access."),
     "password-changed": N_("Your password was changed. Other devices were signed out."),
+    "password-reset": N_(
+        "Your password was changed and every device was signed out. Sign in with the new password."
+    ),
     "erased": N_("Your account and everything in it were erased."),
 }
 
@@ -96,9 +99,11 @@ def page_dependencies() -> dict[str, Provide]:
     }
 
 
-def page(name: str, *, status_code: int = 200, **context: Any) -> Template:
+def page(
+    name: str, *, status_code: int = 200, cookies: Sequence[Cookie] = (), **context: Any
+) -> Template:
     """A page template; `section` marks the current item of the navigation."""
-    return Template(name, context=context, status_code=status_code)
+    return Template(name, context=context, status_code=status_code, cookies=list(cookies))
 
 
 def notice(key: str | None) -> str | None:

@@ -61,6 +61,19 @@ def test_signin_is_limited_per_address(limited: Any) -> None:
     assert limited.get("/health/live").status_code == 200  # other endpoints unaffected
 
 
+def test_recovery_codes_are_limited_per_address_like_sign_in(limited: Any) -> None:
+    body = {"email": "nobody@example.org", "recovery_code": "ABCD-EFGH", "new_password": PASSWORD}
+    statuses = [limited.post("/api/v1/recovery", json=body).status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    _assert_limited(limited.post("/api/v1/recovery", json=body))
+    page = limited.get("/recover")  # the page shares the budget: the same guess, another door
+    token = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+    refused = limited.post("/recover", data={**body, "_csrf_token": token})
+    assert refused.status_code == 429 and "Too many attempts" in refused.text
+    wrong = {"email": "nobody@example.org", "password": "wrong password"}
+    _assert_limited(limited.post("/api/v1/signin", json=wrong))
+
+
 def test_signup_is_limited(limited: Any) -> None:
     for index in range(2):
         response = limited.post(
@@ -109,6 +122,7 @@ def test_password_checks_of_a_signed_in_session_are_limited(limited: Any) -> Non
     _assert_limited(limited.put("/api/v1/me/password", json=wrong))
     guess = {"password": "another wrong guess"}
     _assert_limited(limited.request("DELETE", "/api/v1/me", json=guess))  # the same budget
+    _assert_limited(limited.post("/api/v1/me/recovery-code", json=guess))
     page = limited.get("/settings")
     token = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
     form = {"confirm_word": "ERASE", "password": "x", "_csrf_token": token}

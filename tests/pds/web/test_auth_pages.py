@@ -16,13 +16,19 @@ def _csrf(page: str) -> str:
     return match.group(1)
 
 
-def _post_form(client: Any, path: str, fields: dict[str, str]) -> Any:
-    token = _csrf(client.get(path).text)
+def _code(page: str) -> str | None:
+    """The recovery code a page shows, if it shows one."""
+    match = re.search(r'<code id="recovery-code">([^<]+)</code>', page)
+    return match.group(1) if match else None
+
+
+def _post_form(client: Any, path: str, fields: dict[str, str], on: str | None = None) -> Any:
+    """Post a form as the page it is `on` (by default its own path) would."""
+    token = _csrf(client.get(on or path).text)
     return client.post(path, data={**fields, "_csrf_token": token}, follow_redirects=False)
 
 
-@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
-def test_signup_page_creates_account_and_lands_on_records(client: Any) -> None:
+def test_signup_page_creates_account_and_shows_its_recovery_code_once(client: Any) -> None:
     page = client.get("/signup")
     assert page.status_code == 200
     assert 'for="email"' in page.text and 'for="password"' in page.text
@@ -31,10 +37,13 @@ def test_signup_page_creates_account_and_lands_on_records(client: Any) -> None:
         "/signup",
         {"email": "web@example.org", "password": PASSWORD, "confirm_password": PASSWORD},
     )
-    assert response.status_code in (302, 303)
-    assert response.headers["location"] == "/"
+    assert response.status_code == 200  # the code is in this answer, not behind a redirect
+    assert "only way back in if you forget your password" in response.text
+    assert _code(response.text) and 'href="/"' in response.text
+    assert response.headers["cache-control"] == "no-store"
     home = client.get("/")
     assert home.status_code == 200 and "My records" in home.text
+    assert _code(home.text) is None
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
@@ -107,3 +116,74 @@ def test_pages_carry_security_headers(client: Any) -> None:
     assert "unsafe-inline" not in headers["content-security-policy"]
     assert headers["referrer-policy"] == "no-referrer"
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def _web_sign_up(client: Any) -> str:
+    fields = {"email": "web@example.org", "password": PASSWORD, "confirm_password": PASSWORD}
+    code = _code(_post_form(client, "/signup", fields).text)
+    assert code
+    return code
+
+
+def _recover(client: Any, code: str, **changes: str) -> Any:
+    new = "a brand new passphrase"
+    fields = {
+        "email": "web@example.org",
+        "recovery_code": code,
+        "new_password": new,
+        "confirm_password": new,
+    }
+    return _post_form(client, "/recover", {**fields, **changes})
+
+
+def test_forgotten_password_reset_with_the_recovery_code(client: Any, new_client: Any) -> None:
+    code = _web_sign_up(client)
+    signin = client.get("/signin")
+    assert 'href="/recover"' in signin.text and "Forgot your password?" in signin.text
+    browser = new_client()
+    mismatch = _recover(browser, code, confirm_password="something else entirely")
+    assert mismatch.status_code == 422
+    assert "The two new passwords are different." in mismatch.text
+    assert 'value="web@example.org"' in mismatch.text and code not in mismatch.text
+    done = _recover(browser, code.lower())
+    assert done.status_code == 200 and "every device was signed out" in done.text
+    next_code = _code(done.text)
+    assert next_code and next_code != code
+    assert 'href="/signin?done=password-reset"' in done.text
+    assert client.get("/", follow_redirects=False).status_code in (302, 303)  # signed out
+    notice = browser.get("/signin?done=password-reset")
+    assert "Sign in with the new password." in notice.text
+    signed_in = _post_form(
+        browser, "/signin", {"email": "web@example.org", "password": "a brand new passphrase"}
+    )
+    assert signed_in.headers["location"] == "/"
+
+
+def test_wrong_spent_or_unknown_recovery_fails_with_one_message(
+    client: Any, new_client: Any
+) -> None:
+    code = _web_sign_up(client)
+    assert _recover(new_client(), code).status_code == 200
+    answers = [
+        _recover(new_client(), code),  # spent
+        _recover(new_client(), "ABCD-EFGH-JKMN-PQRS-TUVW"),
+        _recover(new_client(), code, email="nobody@example.org"),
+    ]
+    message = "This email and recovery code do not match, or the code was already used."
+    assert all(a.status_code == 422 and message in a.text for a in answers)
+    assert all('id="recovery_code" name="recovery_code"' in a.text for a in answers)
+    short = _recover(new_client(), code, new_password="short", confirm_password="short")
+    assert short.status_code == 422 and "at least 8 characters" in short.text
+
+
+def test_settings_makes_a_new_recovery_code_with_the_password(client: Any, new_client: Any) -> None:
+    old = _web_sign_up(client)
+    path = "/settings/recovery-code"
+    wrong = _post_form(client, path, {"recovery_password": "not it"}, on="/settings")
+    assert wrong.status_code == 422 and 'id="recovery_password-error"' in wrong.text
+    made = _post_form(client, path, {"recovery_password": PASSWORD}, on="/settings")
+    assert made.status_code == 200 and "The old one no longer works." in made.text
+    new = _code(made.text)
+    assert new and new != old
+    assert _recover(new_client(), old).status_code == 422
+    assert _recover(new_client(), new).status_code == 200
