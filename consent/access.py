@@ -60,6 +60,12 @@ class MissingAccessToken(Exception):
     """No bearer token was presented (RFC 6750 §3.1: answer without an error code)."""
 
 
+class MalformedBearerRequest(Exception):
+    """The token was not sent as RFC 6750 §2.1 asks (RFC 6750 `invalid_request`): another scheme,
+    no token, characters outside b64token, two Authorization headers, or a second copy in the
+    query or body."""
+
+
 class InvalidAccessToken(Exception):
     """Unknown, expired or revoked token, or its grant ended (RFC 6750 `invalid_token`)."""
 

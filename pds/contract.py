@@ -37,7 +37,12 @@ from litestar.openapi.spec import (
 from litestar.plugins.pydantic import PydanticSchemaPlugin
 from pydantic import BaseModel, Field
 
-from consent.access import InsufficientScope, InvalidAccessToken, MissingAccessToken
+from consent.access import (
+    InsufficientScope,
+    InvalidAccessToken,
+    MalformedBearerRequest,
+    MissingAccessToken,
+)
 from consent.audit.log import AuditUnavailable
 from consent.client_credentials import InvalidClientCredentials
 from consent.examples import NamedExample, example_config
@@ -366,7 +371,7 @@ RECORD_WRITE_ERRORS = (
 
 # The organisation API.
 BEARER_ERRORS = (
-    *domain(MissingAccessToken, InvalidAccessToken, InsufficientScope),
+    *domain(MissingAccessToken, MalformedBearerRequest, InvalidAccessToken, InsufficientScope),
     UNAVAILABLE,
 )
 CLIENT_ERRORS = (*domain(InvalidClientCredentials), UNAVAILABLE)

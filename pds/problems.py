@@ -13,7 +13,12 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from consent.access import InsufficientScope, InvalidAccessToken, MissingAccessToken
+from consent.access import (
+    InsufficientScope,
+    InvalidAccessToken,
+    MalformedBearerRequest,
+    MissingAccessToken,
+)
 from consent.audit.log import AuditUnavailable
 from consent.audit.queries import InvalidCursor as InvalidAuditCursor
 from consent.client_credentials import InvalidClientCredentials
@@ -79,6 +84,9 @@ DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
     # A data key wrapped by a destroyed KEK: an erasure shredded it (e.g. restored from a backup).
     UnknownKeyError: ProblemKind(410, "account-erased", "This data was erased and cannot be read"),
     MissingAccessToken: ProblemKind(401, "unauthenticated", "A bearer token is required"),
+    MalformedBearerRequest: ProblemKind(
+        400, "invalid-request", "Send the access token once, as an Authorization: Bearer header"
+    ),
     InvalidAccessToken: ProblemKind(
         401, "invalid-token", "The access token is invalid, expired or revoked"
     ),
@@ -118,6 +126,8 @@ def bearer_challenge(exc: Exception) -> dict[str, str] | None:
         return {"WWW-Authenticate": 'Basic realm="pds", charset="UTF-8"'}
     if isinstance(exc, MissingAccessToken):
         return {"WWW-Authenticate": _BEARER_REALM}
+    if isinstance(exc, MalformedBearerRequest):  # §3.1: a malformed request is 400
+        return {"WWW-Authenticate": f'{_BEARER_REALM}, error="invalid_request"'}
     if isinstance(exc, InvalidAccessToken):
         return {"WWW-Authenticate": f'{_BEARER_REALM}, error="invalid_token"'}
     if isinstance(exc, InsufficientScope):

@@ -8,6 +8,7 @@ else a person keeps. Every response is `Cache-Control: no-store`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -18,7 +19,12 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
-from consent.access import AccessChecker, AccessContext, InvalidAccessToken
+from consent.access import (
+    AccessChecker,
+    AccessContext,
+    InvalidAccessToken,
+    MalformedBearerRequest,
+)
 from pds.audit.consent_hooks import organisation, token_refused
 from pds.audit.trail import Accessor
 from pds.contract import (
@@ -53,15 +59,41 @@ _CREATED = documented(
 )
 
 
+# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110
+# §11.1). Compiled once: this runs on every call of the organisation API.
+_BEARER_CREDENTIALS = re.compile(r"(?i:bearer) +([A-Za-z0-9\-._~+/]+=*)")
+# The only body that may carry a token (RFC 6750 §2.2); this API reads JSON, never this.
+_FORM_BODY = "application/x-www-form-urlencoded"
+
+
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
-    """The RFC 6750 §2.1 bearer token of the Authorization header (None when there is none)."""
-    header = request.headers.get("authorization")
+    """The RFC 6750 §2.1 bearer token of the Authorization header (None when there is none).
+
+    A header that is there but not one well-formed bearer credential, or a token sent a second
+    way as well (RFC 6750 §2: "MUST NOT use more than one method"), is `MalformedBearerRequest`.
+    """
+    headers = request.headers
+    header = headers.get("authorization")
     if header is None:
         return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidAccessToken
-    return token.strip()
+    match = _BEARER_CREDENTIALS.fullmatch(header)
+    if match is None or len(headers.getall("authorization")) > 1:
+        raise MalformedBearerRequest
+    if request.scope["query_string"] and "access_token" in request.query_params:
+        raise MalformedBearerRequest
+    return match.group(1)
+
+
+def refuse_a_token_in_the_body(request: Request[Any, Any, Any]) -> None:
+    """A form body next to an Authorization header may carry the token a second way (RFC 6750
+    §2.2); this API reads only JSON bodies, so such a request is malformed either way.
+
+    A `before_request` hook of the handlers that take a body: it must run before the body is
+    parsed, which would refuse the form as not JSON first.
+    """
+    headers = request.headers
+    if "authorization" in headers and headers.get("content-type", "").startswith(_FORM_BODY):
+        raise MalformedBearerRequest
 
 
 _ACTIONS = {"GET": "record.list", "POST": "record.create", "PUT": "record.update"}
@@ -190,6 +222,7 @@ class OrganisationRecordsController(Controller):
             AUDITED,
         ),
         operation_class=_CREATED,
+        before_request=refuse_a_token_in_the_body,
         sync_to_thread=True,
     )
     def create_record(
@@ -217,6 +250,7 @@ class OrganisationRecordsController(Controller):
         responses=errors(
             BEARER_ERRORS, JSON_BODY_ERRORS, RECORD_WRITE_ERRORS, RECORD_READ_ERRORS, AUDITED
         ),
+        before_request=refuse_a_token_in_the_body,
         sync_to_thread=True,
     )
     def update_record(
