@@ -193,12 +193,13 @@ def _check_redirect_uris(uris: Any) -> None:
 
 def _check_value_shapes(metadata: dict[str, Any]) -> None:
     """Every metadata value this server reads is a string or a list of strings (RFC 7591 §2)."""
-    for name, value in metadata.items():
+    for value in metadata.values():
         if isinstance(value, str):
             continue
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             continue
-        raise InvalidClientMetadataError(f"{name} must be a string or a list of strings.")
+        # Not named: the member's name is the client's input too.
+        raise InvalidClientMetadataError("Every member must be a string or a list of strings.")
 
 
 def _is_public(metadata: Any) -> bool:

@@ -11,7 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc6749 import (
+    InvalidScopeError,
+    OAuth2Request,
+    UnsupportedResponseTypeError,
+)
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc9207 import IssuerParameter
 from sqlalchemy import Connection, select
@@ -50,6 +54,20 @@ ENDPOINT_PATHS = {
 
 def _new_token(**_: Any) -> str:
     return random_token(32)  # 256 random bits; only its SHA-256 is stored
+
+
+class OnlyCodeResponseType(UnsupportedResponseTypeError):  # type: ignore[misc]
+    """`unsupported_response_type` naming the parameter, never its value.
+
+    Authlib's own error makes the client's response_type its description (and cannot be built
+    at all when that value holds a character RFC 6749 §5.2 excludes, which lost the redirect).
+    """
+
+    def __init__(self, redirect_uri: str | None) -> None:
+        super().__init__("code", "Only response_type=code is supported.", redirect_uri=redirect_uri)
+
+    def get_error_description(self) -> str:
+        return str(self.description)
 
 
 class Issuer(IssuerParameter):  # type: ignore[misc]
@@ -103,6 +121,15 @@ class ConsentAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         with self.db.read() as conn:
             client = get_client(conn, client_id)
         return None if client is None else OAuthClient(client)
+
+    def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        payload = request.payload
+        if payload.response_type != "code":
+            # Redirect only to a URI registered for the client (RFC 6749 §4.1.2.1), like Authlib.
+            client = self.query_client(payload.client_id)
+            known = client is not None and client.check_redirect_uri(payload.redirect_uri)
+            raise OnlyCodeResponseType(payload.redirect_uri if known else None)
+        return super().get_authorization_grant(request)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         raise NotImplementedError("each flow stores its tokens in its own transaction")
