@@ -201,3 +201,26 @@ def get_client(conn: Connection, client_id: str) -> Client | None:
         secret_hash=None if row.secret_hash is None else bytes(row.secret_hash),
         created_at=row.created_at,
     )
+
+
+def web_origin(uri: str) -> str:
+    """The origin of a URI as a browser sends it in `Origin` (RFC 6454): scheme and host in lower
+    case, the port only when it is not the scheme's default."""
+    parts = urlsplit(uri)
+    default = {"https": 443, "http": 80}.get(parts.scheme.lower())
+    port = "" if parts.port in (None, default) else f":{parts.port}"
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}{port}"
+
+
+_PUBLIC_REDIRECT_URIS = select(oauth_clients.c.redirect_uris).where(oauth_clients.c.public)
+
+
+def is_browser_app_origin(conn: Connection, origin: str) -> bool:
+    """Whether `origin` is where a public client's redirect URI lives: a browser-based app.
+
+    Confidential clients keep their secret on a server, so they never call from a browser.
+    One query over the public clients; only a browser's cross-origin calls ask it.
+    """
+    return any(
+        web_origin(uri) == origin for (uris,) in conn.execute(_PUBLIC_REDIRECT_URIS) for uri in uris
+    )

@@ -38,6 +38,7 @@ from pds.connections.wiring import (
     scope_labels,
 )
 from pds.contract import StrictModelSchemas, openapi_config
+from pds.cors import browser_app_origins, cors_middleware
 from pds.db import Database
 from pds.dependencies import constant
 from pds.gc_pauses import freeze_startup_objects
@@ -215,6 +216,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         request_class=JsonBodyRequest,
         middleware=[
             request_id_middleware,
+            # Only for what a browser-based OAuth app calls, and the public documents.
+            cors_middleware(browser_app_origins(services.db)),
             allow_header_middleware,
             prometheus_middleware_config().middleware,
             *rate_limit_middleware(limit_groups(settings)),
