@@ -49,6 +49,7 @@ from consent.examples import NamedExample, example_config
 from consent.oauth.routes import CLIENT_SCHEME, REGISTRATION_SCHEME
 from crypto.keys import UnknownKeyError
 from pds import problems
+from pds.json_bodies import unsupported_media_type
 from pds.people.datakeys import DataKeyMissing
 from pds.rate_limits import is_limited
 from pds.records.catalogue import UnknownRecordType
@@ -263,6 +264,12 @@ TOO_LARGE = ErrorCase(
     "The body exceeds the size limit",
     _http(RequestEntityTooLarge()),
 )
+UNSUPPORTED_MEDIA_TYPE = ErrorCase(
+    415,
+    "unsupported-media-type",
+    "The body is not labelled `Content-Type: application/json`",
+    _http(unsupported_media_type("PUT")),
+)
 RATE_LIMITED = ErrorCase(
     429,
     "rate-limited",
@@ -281,7 +288,7 @@ SESSION_ERRORS = (UNAUTHENTICATED, UNAVAILABLE)
 # Writes with the session cookie: also the same-origin check.
 SESSION_WRITE_ERRORS = (*SESSION_ERRORS, CROSS_ORIGIN)
 INVALID_REQUEST = (MALFORMED, INVALID)
-JSON_BODY_ERRORS = (*INVALID_REQUEST, TOO_LARGE)
+JSON_BODY_ERRORS = (*INVALID_REQUEST, TOO_LARGE, UNSUPPORTED_MEDIA_TYPE)
 # Audited actions: the audit entry commits with the action, or neither happens.
 AUDITED = domain(AuditUnavailable)
 

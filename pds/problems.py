@@ -269,6 +269,7 @@ def http_problem(exc: HTTPException, *, oauth: bool = False) -> Response[dict[st
         404: "not-found",
         405: "method-not-allowed",
         413: "payload-too-large",
+        415: "unsupported-media-type",
         429: "rate-limited",
     }.get(exc.status_code, "http-error")
     detail = exc.detail if exc.detail and exc.status_code < 500 else None
