@@ -241,7 +241,7 @@ CROSS_ORIGIN = ErrorCase(
 MALFORMED = ErrorCase(
     400,
     "malformed-request",
-    "The request could not be parsed (e.g. the body is not JSON)",
+    "The request could not be parsed (e.g. the body is not JSON, or an object names a key twice)",
     problems.problem(400, "malformed-request", "The request could not be parsed").content,
 )
 INVALID = ErrorCase(

@@ -8,10 +8,18 @@ Litestar also decodes a body as JSON whatever its Content-Type says. A body labe
 `text/plain` (which a browser form may send cross-site without a CORS preflight) or not
 labelled at all is refused with 415 instead. The check runs only where a handler takes a JSON
 body, so it costs the GETs nothing.
+
+msgspec keeps the last of two members with the same name, other parsers the first, and a
+proxy, log or signature check in front of us may have read the other one: an object naming a
+key twice is refused (400). Proving a body has no duplicate is cheap: every member of an object
+has its own `:` byte, so when the body has no more colons than the decoded value has keys, no
+key was dropped. Only a body with colons inside its strings (times, URLs) is parsed a second
+time, by the standard library's parser, which reports each object's members.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Request
@@ -39,6 +47,43 @@ def unsupported_media_type(method: str) -> HTTPException:
     )
 
 
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        shown = key if len(key) <= 64 else key[:64] + "…"
+        super().__init__(f"The key {shown!r} appears twice in one JSON object.")
+
+
+def _key_count(value: Any) -> int:
+    """The number of object members in a decoded value (a loop: the nesting may be deep)."""
+    count, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return count
+
+
+def _refuse_duplicates(members: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(members)
+    if len(found) != len(members):
+        seen: set[str] = set()
+        for key, _ in members:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return found
+
+
+def check_no_duplicate_keys(body: bytes, decoded: Any) -> None:
+    """Raise `DuplicateKey` if an object in the JSON `body` (decoded as `decoded`) names a key
+    twice."""
+    if body.count(b":") > _key_count(decoded):  # colons in strings, or a dropped duplicate
+        json.loads(body, object_pairs_hook=_refuse_duplicates)
+
+
 class JsonBodyRequest(Request[Any, Any, Any]):
     __slots__ = ()  # built several times a request (each middleware that reads one makes its own)
 
@@ -46,8 +91,12 @@ class JsonBodyRequest(Request[Any, Any, Any]):
         if not is_json_media_type(self.content_type[0]):
             raise unsupported_media_type(self.method)
         try:
-            return await super().json()
+            decoded = await super().json()
+            check_no_duplicate_keys(await self.body(), decoded)
         except UnicodeDecodeError as exc:
             raise SerializationException("The body is not UTF-8 text.") from exc
+        except ValueError as exc:  # a duplicate key (or JSON the second parser refuses)
+            raise SerializationException(str(exc)) from exc
         except RecursionError as exc:
             raise SerializationException("The body's JSON is nested too deeply.") from exc
+        return decoded

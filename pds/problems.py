@@ -264,6 +264,7 @@ _OAUTH_ERRORS = {429: "temporarily_unavailable"}
 
 def http_problem(exc: HTTPException, *, oauth: bool = False) -> Response[dict[str, Any]]:
     slug = {
+        400: "malformed-request",  # e.g. a body that is not JSON
         401: "unauthenticated",
         403: "forbidden",
         404: "not-found",
