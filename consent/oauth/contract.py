@@ -18,7 +18,7 @@ from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, RequestB
 from pydantic import BaseModel, Field
 
 from consent.examples import NamedExample, example_config
-from consent.oauth.models import CONFIDENTIAL_AUTH_METHODS, PUBLIC_AUTH_METHOD
+from consent.oauth.models import CONFIDENTIAL_AUTH_METHODS, GRANT_TYPES, PUBLIC_AUTH_METHOD
 
 FORM = "application/x-www-form-urlencoded"
 # Made-up values for the examples.
@@ -101,7 +101,9 @@ class Introspection(BaseModel):
 
 
 class ClientInformation(BaseModel):
-    """RFC 7591 §3.2.1. The secret is shown once; public clients (`none`) get no secret."""
+    """RFC 7591 §3.2.1: the client's metadata as registered, defaults applied. The secret is
+    shown once; public clients (`none`) get no secret. Metadata the server does not keep
+    (`client_uri`, `contacts`, …) was not registered and is not repeated."""
 
     model_config = example_config(
         {
@@ -113,19 +115,23 @@ class ClientInformation(BaseModel):
             "redirect_uris": [_REDIRECT],
             "scope": "contact.phone:read health.immunisations:read",
             "token_endpoint_auth_method": "client_secret_basic",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
         }
     )
 
     client_id: str
-    client_secret: str | None = None
+    client_secret: str | None = Field(None, description="confidential clients only")
     client_id_issued_at: int
-    client_secret_expires_at: int | None = Field(None, description="0: it does not expire")
+    client_secret_expires_at: int | None = Field(
+        None, description="with a secret: 0, it does not expire"
+    )
     client_name: str
     redirect_uris: list[str]
-    scope: str
+    scope: str = Field(description="the scopes as registered, in normal form")
     token_endpoint_auth_method: str
-    grant_types: list[str] | None = None
-    response_types: list[str] | None = None
+    grant_types: list[str] = Field(description="every client may refresh its tokens")
+    response_types: list[str]
 
 
 class ServerMetadata(BaseModel):
@@ -297,9 +303,15 @@ def registration_schema(scope_pattern: str) -> dict[str, Any]:
             },
             "grant_types": {
                 "type": "array",
-                "items": {"enum": ["authorization_code", "refresh_token"]},
+                "items": {"enum": list(GRANT_TYPES)},
+                "contains": {"const": "authorization_code"},
+                "description": "the code flow; refresh_token is registered either way",
             },
-            "response_types": {"type": "array", "items": {"const": "code"}},
+            "response_types": {
+                "type": "array",
+                "items": {"const": "code"},
+                "minItems": 1,
+            },
         },
     }
 

@@ -17,6 +17,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from consent.oauth.events import TokenEvent, TokenEventKind
 from consent.oauth.models import (
     CONFIDENTIAL_AUTH_METHODS,
+    GRANT_TYPES,
     PUBLIC_AUTH_METHOD,
     OAuthClient,
     StoredToken,
@@ -35,7 +36,7 @@ from consent.registration import (
     find_registration_token,
     spend_registration_token,
 )
-from consent.scopes import InvalidScope
+from consent.scopes import InvalidScope, ScopeSet
 from consent.tokens import revoke_family, revoke_token
 
 if TYPE_CHECKING:
@@ -133,17 +134,20 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
         _check_redirect_uris(request.payload.data.get("redirect_uris"))
         # Authlib's claim checks assume these shapes and crash on others (e.g. a list of objects).
         _check_value_shapes(request.payload.data)
+        # Authlib refuses values the server metadata does not list as supported.
         metadata: dict[str, Any] = super().extract_client_metadata(request)
+        _check_code_flow(metadata)
         scope = metadata.get("scope")
         try:
-            if not isinstance(scope, str) or not self.server.vocabulary.parse(scope):
-                raise InvalidClientMetadataError("scope is required.")
+            scopes = self.server.vocabulary.parse(scope) if isinstance(scope, str) else None
         except InvalidScope:
             raise InvalidClientMetadataError("scope names an unknown scope.") from None
+        if not scopes:
+            raise InvalidClientMetadataError("scope is required.")
         name = metadata.get("client_name")
         if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
             raise InvalidClientMetadataError("client_name is required (at most 200 characters).")
-        return metadata
+        return _as_registered(metadata, name.strip(), scopes)
 
     def generate_client_id(self, request: Any) -> str:
         return new_client_id()
@@ -179,6 +183,33 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
                 client_secret=client_info.get("client_secret"),
             )
         return client_id
+
+
+def _check_code_flow(metadata: dict[str, Any]) -> None:
+    """RFC 7591 §2.1: the response types and grant types must agree, and the only flow here is
+    the authorization code flow (response type `code`, grant type `authorization_code`)."""
+    if "authorization_code" not in metadata.get("grant_types", ["authorization_code"]):
+        raise InvalidClientMetadataError("grant_types must include authorization_code.")
+    if set(metadata.get("response_types", ["code"])) != {"code"}:
+        raise InvalidClientMetadataError("response_types must be code, and only code.")
+
+
+def _as_registered(metadata: dict[str, Any], name: str, scopes: ScopeSet) -> dict[str, Any]:
+    """RFC 7591 §3.2.1: the metadata as registered, which the response repeats in full.
+
+    Every client may refresh (refresh tokens are always issued), so both grant types are
+    registered even when only `authorization_code` was asked for (§2 lets the server replace a
+    requested value). Metadata the server does not keep (`client_uri`, `contacts`, …) is not
+    registered, so it is not repeated either.
+    """
+    return {
+        "client_name": name,
+        "redirect_uris": metadata["redirect_uris"],
+        "scope": str(scopes),
+        "token_endpoint_auth_method": metadata["token_endpoint_auth_method"],
+        "grant_types": list(GRANT_TYPES),
+        "response_types": ["code"],
+    }
 
 
 def _check_redirect_uris(uris: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, func, select
 
 from consent.grant_service import ConsentRequest
 from consent.grants import GrantEvent, GrantEventKind, GrantState, WideningRefused, grants
+from consent.organisations import get_client, oauth_clients
 from consent.registration import issue_registration_token
 from consent.scopes import ScopeSet
 from pds.app import Services
@@ -123,3 +125,88 @@ def test_public_registration_gets_no_secret(client: Any, services: Services) -> 
     )
     assert created.status_code == 201, created.text
     assert "client_secret" not in created.json()
+
+
+def _register(client: Any, services: Services, metadata: dict[str, Any]) -> Any:
+    with services.db.write() as conn:
+        token, _ = issue_registration_token(conn)
+    return client.post(
+        "/oauth/register", json=metadata, headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+def test_the_response_repeats_the_metadata_as_registered(client: Any, services: Services) -> None:
+    """RFC 7591 §3.2.1: all registered metadata, defaults applied, and nothing unregistered."""
+    asked = {
+        "client_name": "  Registered NGO ",
+        "redirect_uris": ["https://registered.example.org/cb"],
+        "scope": "health.immunisations:read contact.phone:read contact.phone:read",
+        "client_uri": "https://registered.example.org",  # not kept by this server
+        "contacts": ["it@registered.example.org"],
+    }
+    before = int(time.time())
+    created = _register(client, services, asked)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    client_id, secret = body.pop("client_id"), body.pop("client_secret")
+    assert before <= body.pop("client_id_issued_at") <= time.time() + 1
+    assert body == {
+        "client_secret_expires_at": 0,
+        "client_name": "Registered NGO",
+        "redirect_uris": ["https://registered.example.org/cb"],
+        "scope": "contact.phone:read health.immunisations:read",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    }
+    with services.db.read() as conn:
+        stored = get_client(conn, client_id)
+    assert stored is not None and stored.check_secret(secret)
+    assert stored.client_name == body["client_name"]
+    assert " ".join(stored.allowed_scopes) == body["scope"]
+
+
+def test_a_public_client_is_registered_without_a_secret(client: Any, services: Services) -> None:
+    asked = {
+        **METADATA,
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code"],
+    }
+    body = _register(client, services, asked).json()
+    assert "client_secret" not in body and "client_secret_expires_at" not in body
+    assert body["token_endpoint_auth_method"] == "none"
+    assert body["grant_types"] == ["authorization_code", "refresh_token"]  # every client refreshes
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"grant_types": ["refresh_token"]},  # no code grant, yet the only response type is code
+        {"grant_types": []},
+        {"response_types": []},
+        {"response_types": ["code", "token"]},
+        {"grant_types": ["authorization_code", "client_credentials"]},
+        {"token_endpoint_auth_method": "client_secret_jwt"},
+    ],
+    ids=lambda metadata: json.dumps(metadata),
+)
+def test_unsupported_or_inconsistent_metadata_is_refused(
+    client: Any, services: Services, metadata: dict[str, Any]
+) -> None:
+    refused = _register(client, services, {**METADATA, **metadata})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "invalid_client_metadata", refused.text
+    with services.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(oauth_clients)).scalar_one() == 0
+
+
+def test_discovery_lists_what_registration_accepts(client: Any, services: Services) -> None:
+    discovered = client.get("/.well-known/oauth-authorization-server").json()
+    assert discovered["registration_endpoint"].endswith("/oauth/register")
+    for method in discovered["token_endpoint_auth_methods_supported"]:
+        asked = {**METADATA, "token_endpoint_auth_method": method}
+        asked["grant_types"] = discovered["grant_types_supported"]
+        asked["response_types"] = discovered["response_types_supported"]
+        created = _register(client, services, asked)
+        assert created.status_code == 201, (method, created.text)
+        assert created.json()["token_endpoint_auth_method"] == method
