@@ -43,6 +43,8 @@ class OAuthCall:
     headers: Mapping[str, str]
     params: dict[str, list[str]] = field(default_factory=dict)
     json_body: Any = None
+    # A member a JSON object of the body names twice (parsers disagree about which one counts).
+    repeated_member: str | None = None
 
     def repeats_a_parameter(self) -> bool:
         return any(len(values) > 1 for values in self.params.values())
@@ -168,13 +170,30 @@ async def form_call(request: Request[Any, Any, Any], issuer: str) -> OAuthCall:
     return OAuthCall("POST", _uri(request, issuer), request.headers, _params(form.multi_items()))
 
 
+class _RepeatedMember(ValueError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _refuse_repeats(members: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in members:
+        if name in found:
+            raise _RepeatedMember(name)
+        found[name] = value
+    return found
+
+
 async def json_call(request: Request[Any, Any, Any], issuer: str) -> OAuthCall:
     """A JSON POST (registration); a body that is not a JSON object reads as empty."""
+    uri, repeated = _uri(request, issuer), None
     try:
-        body = json.loads(await request.body())
+        body = json.loads(await request.body(), object_pairs_hook=_refuse_repeats)
+    except _RepeatedMember as exc:
+        body, repeated = None, exc.name
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deeply
         body = None
-    return OAuthCall("POST", _uri(request, issuer), request.headers, json_body=body)
+    return OAuthCall("POST", uri, request.headers, json_body=body, repeated_member=repeated)
 
 
 def _uri(request: Request[Any, Any, Any], issuer: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
@@ -115,9 +116,17 @@ async def registration_endpoint(
     request: Request[Any, Any, Any], oauth: OAuthServer
 ) -> OAuthResponse:
     call = await json_call(request, oauth.issuer)
+    if call.repeated_member is not None:
+        return oauth.error_response(_repeated_metadata(call.repeated_member), call)
     return await run_authlib(
         oauth, lambda: oauth.create_endpoint_response("client_registration", call)
     )
+
+
+def _repeated_metadata(name: str) -> InvalidClientMetadataError:
+    # An error description is printable ASCII without quotes or backslashes (RFC 6749 §5.2).
+    shown = name if name.isascii() and name.isidentifier() and len(name) <= 64 else "a member"
+    return InvalidClientMetadataError(f"The metadata names {shown} twice.")
 
 
 def oauth_routes(

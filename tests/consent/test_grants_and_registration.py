@@ -210,3 +210,36 @@ def test_discovery_lists_what_registration_accepts(client: Any, services: Servic
         created = _register(client, services, asked)
         assert created.status_code == 201, (method, created.text)
         assert created.json()["token_endpoint_auth_method"] == method
+
+
+@pytest.mark.parametrize(
+    ("body", "description"),
+    [
+        # A proxy checking the first redirect URI would pass the second one through.
+        (
+            '{"client_name": "NGO", "scope": "contact.phone:read",'
+            ' "redirect_uris": ["https://registered.example.org/cb"],'
+            ' "redirect_uris": ["https://attacker.example/cb"]}',
+            "The metadata names redirect_uris twice.",
+        ),
+        (
+            '{"client_name": "NGO", "scope": "contact.phone:read", "x": {"\\"": 1, "\\"": 2},'
+            ' "redirect_uris": ["https://registered.example.org/cb"]}',
+            "The metadata names a member twice.",
+        ),
+    ],
+    ids=["named", "unprintable-name"],
+)
+def test_metadata_naming_a_member_twice_is_refused(
+    client: Any, services: Services, body: str, description: str
+) -> None:
+    with services.db.write() as conn:
+        token, _ = issue_registration_token(conn)
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    refused = client.post("/oauth/register", content=body, headers=auth)
+    assert refused.status_code == 400, refused.text
+    assert refused.json() == {
+        "error": "invalid_client_metadata",
+        "error_description": description,
+    }
+    assert client.post("/oauth/register", json=METADATA, headers=auth).status_code == 201
