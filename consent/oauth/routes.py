@@ -123,9 +123,19 @@ async def registration_endpoint(
     )
 
 
+# RFC 7591 §2's client metadata names: an error may name one of these, never a name the client
+# made up (a description names the parameter at fault, never repeats the client's input).
+_STANDARD_METADATA = frozenset(
+    {
+        "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types",
+        "client_name", "client_uri", "logo_uri", "scope", "contacts", "tos_uri", "policy_uri",
+        "jwks_uri", "jwks", "software_id", "software_version", "software_statement",
+    }
+)  # fmt: skip
+
+
 def _repeated_metadata(name: str) -> InvalidClientMetadataError:
-    # An error description is printable ASCII without quotes or backslashes (RFC 6749 §5.2).
-    shown = name if name.isascii() and name.isidentifier() and len(name) <= 64 else "a member"
+    shown = name if name in _STANDARD_METADATA else "a member"
     return InvalidClientMetadataError(f"The metadata names {shown} twice.")
 
 

@@ -227,8 +227,13 @@ def test_discovery_lists_what_registration_accepts(client: Any, services: Servic
             ' "redirect_uris": ["https://registered.example.org/cb"]}',
             "The metadata names a member twice.",
         ),
+        (
+            '{"client_name": "NGO", "scope": "contact.phone:read", "made_up_by_the_client": 1,'
+            ' "made_up_by_the_client": 2, "redirect_uris": ["https://registered.example.org/cb"]}',
+            "The metadata names a member twice.",
+        ),
     ],
-    ids=["named", "unprintable-name"],
+    ids=["named", "unprintable-name", "not-a-standard-name"],
 )
 def test_metadata_naming_a_member_twice_is_refused(
     client: Any, services: Services, body: str, description: str
