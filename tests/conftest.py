@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -25,6 +27,18 @@ from pds.settings import Settings, load_settings
 # CI machines are shared and noisy: a per-example deadline would fail on load, not on bugs.
 hypothesis_settings.register_profile("pds", deadline=None)
 hypothesis_settings.load_profile("pds")
+
+T = TypeVar("T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` on a thread of its own. Once a worker's session has opened the browser,
+    Playwright's sync API keeps an event loop running on the worker's main thread for good, and
+    `asyncio.run` refuses to start another there: which tests fail then depends on how xdist
+    happened to share them out."""
+    with ThreadPoolExecutor(max_workers=1) as own_thread:
+        return own_thread.submit(asyncio.run, coroutine).result()
+
 
 POSTGRES_URL = os.environ.get("PDS_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("PDS_TEST_REQUIRE_POSTGRES") == "1"

@@ -3,7 +3,6 @@ loads a large one, and the service reads it back through the NGO fetch path."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -21,6 +20,7 @@ from bench.wrk import busy_fraction, machine_ticks
 from consent.audit.checkpoints import latest_checkpoint
 from consent.audit.export import prepare_export
 from pds.records.organisation_routes import read_record
+from tests.conftest import run_coroutine
 
 
 def test_a_tiny_bench_dataset_is_served_and_its_audit_log_verifies(tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_a_tiny_bench_dataset_is_served_and_its_audit_log_verifies(tmp_path: Pat
         record_id = next(p.record_id for p in loaded.sample if p.person_id == pair.grant.person_id)
 
         services = ws.start_services()
-        record = asyncio.run(
+        record = run_coroutine(
             read_record(services.consent.access, services.records, pair.access_token, record_id)
         )
         assert record.type == FETCHED_TYPE and len(record.value["members"]) == 16

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pds.db import Database
 from pds.group_commit import GroupCommit
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, run_coroutine
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def _run_all_async(group: GroupCommit, works: list[Any]) -> list[object]:
         return await asyncio.gather(*(group.run_async(w) for w in works), return_exceptions=True)
 
     try:
-        return asyncio.run(asyncio.wait_for(callers(), timeout=30))
+        return run_coroutine(asyncio.wait_for(callers(), timeout=30))
     finally:
         group.close()
 
@@ -178,7 +178,7 @@ def test_a_caller_that_goes_away_leaves_its_group_and_the_next_callers_whole(
         return await asyncio.gather(*later)
 
     try:
-        served = asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+        served = run_coroutine(asyncio.wait_for(scenario(), timeout=30))
     finally:
         group.close()
     assert served == [2, 3]
