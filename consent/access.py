@@ -8,6 +8,7 @@ scopes it was issued with intersected with its grant's current scopes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,6 +77,20 @@ class MalformedBearerRequest(Exception):
     """The token was not sent as RFC 6750 §2.1 asks (RFC 6750 `invalid_request`): another scheme,
     no token, characters outside b64token, two Authorization headers, or a second copy in the
     query or body."""
+
+
+# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110
+# §11.1). Compiled once: the organisation API checks it on every call.
+_BEARER_CREDENTIALS = re.compile(r"(?i:bearer) +([A-Za-z0-9\-._~+/]+=*)")
+
+
+def bearer_credentials(header: str) -> str:
+    """The token of an Authorization header value, or `MalformedBearerRequest` unless it is one
+    well-formed bearer credential."""
+    match = _BEARER_CREDENTIALS.fullmatch(header)
+    if match is None:
+        raise MalformedBearerRequest
+    return match.group(1)
 
 
 class InvalidAccessToken(Exception):

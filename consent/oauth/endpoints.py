@@ -14,6 +14,7 @@ from authlib.oauth2.rfc7591 import (
 )
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
+from consent.access import MalformedBearerRequest, bearer_credentials
 from consent.oauth.events import TokenEvent, TokenEventKind
 from consent.oauth.models import (
     CONFIDENTIAL_AUTH_METHODS,
@@ -111,17 +112,30 @@ class TokenIntrospection(_AnyHint, IntrospectionEndpoint):  # type: ignore[misc]
         return payload
 
 
+class MalformedBearerError(InvalidTokenError):  # type: ignore[misc]
+    """RFC 6750 §3.1: a malformed bearer request is `invalid_request` (400), with the same
+    `WWW-Authenticate` challenge; `invalid_token` (401) is for a well-formed token we refuse."""
+
+    error = "invalid_request"
+    description = "The Authorization header must be one Bearer credential (RFC 6750 section 2.1)."
+    status_code = 400
+
+
 class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
     """Registration with a single-use initial access token from `pds org registration-token`."""
 
     server: ConsentAuthorizationServer
 
     def authenticate_token(self, request: Any) -> RegistrationToken:
-        scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        header = request.headers.get("Authorization")
+        if not header:
             raise InvalidTokenError("An initial access token is required.", realm="pds")
+        try:
+            token = bearer_credentials(header)
+        except MalformedBearerRequest:
+            raise MalformedBearerError(realm="pds") from None
         with self.server.db.read() as conn:
-            found = find_registration_token(conn, token.strip())
+            found = find_registration_token(conn, token)
         if found is None:
             raise InvalidTokenError(realm="pds")
         return found

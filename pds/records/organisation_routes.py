@@ -8,7 +8,6 @@ else a person keeps. Every response is `Cache-Control: no-store`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from consent.access import (
     AccessContext,
     InvalidAccessToken,
     MalformedBearerRequest,
+    bearer_credentials,
 )
 from pds.audit.consent_hooks import organisation, token_refused
 from pds.audit.trail import Accessor
@@ -59,9 +59,6 @@ _CREATED = documented(
 )
 
 
-# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110
-# §11.1). Compiled once: this runs on every call of the organisation API.
-_BEARER_CREDENTIALS = re.compile(r"(?i:bearer) +([A-Za-z0-9\-._~+/]+=*)")
 # The only body that may carry a token (RFC 6750 §2.2); this API reads JSON, never this.
 _FORM_BODY = "application/x-www-form-urlencoded"
 
@@ -76,12 +73,12 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     header = headers.get("authorization")
     if header is None:
         return None
-    match = _BEARER_CREDENTIALS.fullmatch(header)
-    if match is None or len(headers.getall("authorization")) > 1:
+    token = bearer_credentials(header)
+    if len(headers.getall("authorization")) > 1:
         raise MalformedBearerRequest
     if request.scope["query_string"] and "access_token" in request.query_params:
         raise MalformedBearerRequest
-    return match.group(1)
+    return token
 
 
 def refuse_a_token_in_the_body(request: Request[Any, Any, Any]) -> None:

@@ -88,6 +88,14 @@ def test_registration_needs_a_valid_single_use_token(client: Any, services: Serv
     assert "WWW-Authenticate" in anonymous.headers
     wrong = client.post("/oauth/register", json=METADATA, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
+    # RFC 6750 §3.1: a malformed bearer request is invalid_request (as on the records API).
+    for malformed in ("Basic bm9wZTpub3Bl", "Bearer", f"Bearer {token} extra", 'Bearer a"b'):
+        refused = client.post(
+            "/oauth/register", json=METADATA, headers={"Authorization": malformed}
+        )
+        assert refused.status_code == 400, malformed
+        assert refused.json()["error"] == "invalid_request", malformed
+        assert 'error="invalid_request"' in refused.headers["WWW-Authenticate"], malformed
     auth = {"Authorization": f"Bearer {token}"}
     for bad, error in (
         ({**METADATA, "redirect_uris": ["http://evil.example/cb"]}, "invalid_redirect_uri"),
