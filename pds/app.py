@@ -38,7 +38,7 @@ from pds.connections.wiring import (
     scope_labels,
 )
 from pds.contract import StrictModelSchemas, openapi_config
-from pds.cors import browser_app_origins, cors_middleware
+from pds.cors import browser_app_origins, cors_headers, cors_middleware
 from pds.db import Database
 from pds.dependencies import constant
 from pds.gc_pauses import freeze_startup_objects
@@ -154,7 +154,9 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     if wants_a_page(request):
         return http_page(request, exc)  # which adds the request id itself
     answer = problems.http_problem(exc, oauth=request.url.path.startswith("/oauth/"))
-    answer.headers.update(with_request_id(request.scope, {}, exc.status_code))
+    answer.headers.update(
+        with_request_id(request.scope, cors_headers(request.scope), exc.status_code)
+    )
     return answer
 
 

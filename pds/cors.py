@@ -29,6 +29,7 @@ PUBLIC_DOCUMENT_PATHS = frozenset(
 )
 _CORS_PATHS = BROWSER_APP_PATHS | PUBLIC_DOCUMENT_PATHS
 _PREFLIGHT_MAX_AGE = "600"  # seconds a browser may reuse a preflight answer
+_STATE_KEY = "pds_cors"
 
 OriginCheck = Callable[[str], Awaitable[bool]]
 
@@ -71,6 +72,13 @@ def _preflight_headers(allow_origin: str) -> dict[str, str]:
     }
 
 
+def cors_headers(scope: Scope) -> dict[str, str]:
+    """The CORS headers this request's answer carries (none for most), for an answer this
+    middleware does not send itself: a browser app must be able to read a 429's Retry-After."""
+    added: dict[str, str] = scope.get("state", {}).get(_STATE_KEY, {})
+    return added
+
+
 def cors_middleware(is_browser_app: OriginCheck) -> Callable[[ASGIApp], ASGIApp]:
     """The middleware, given how to tell a browser-based app's origin."""
 
@@ -88,12 +96,16 @@ def cors_middleware(is_browser_app: OriginCheck) -> Callable[[ASGIApp], ASGIApp]
                 k == b"access-control-request-method" for k, _ in scope["headers"]
             )
             added = (_preflight_headers if is_preflight else _cors_headers)(allow_origin)
+            # For a refusal raised by a middleware inside this one (a rate limit): the app's
+            # exception handler answers it outside, with these (`cors_headers`).
+            scope.setdefault("state", {})[_STATE_KEY] = added
 
             async def send_with_cors(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     headers = MutableScopeHeaders.from_message(message)
                     for name, value in added.items():
-                        headers.add(name, value)
+                        if name not in headers:
+                            headers.add(name, value)
                 await send(message)
 
             await app(scope, receive, send_with_cors)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pds.app import Services
-from tests.conftest import sign_up
+from litestar.testing import TestClient
+
+from pds.app import Services, build_services, create_app
+from tests.conftest import TEST_ORIGIN, make_settings, sign_up
 from tests.oauth_support import (
     authorization_params,
     decide,
@@ -97,3 +100,26 @@ def test_pages_and_the_cookie_api_get_no_cors(client: Any, services: Services) -
         _no_cors(client.get(path, headers={"Origin": SPA}))
         _no_cors(_preflight(client, path, SPA, method="GET"))
     _no_cors(_preflight(client, "/api/v1/me/records", SPA))
+
+
+def test_a_browser_app_can_read_the_token_endpoints_rate_limit(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Found in review: a 429 is answered by the app's exception handler, outside the CORS
+    middleware, so a browser app saw a network error instead of the refusal and its
+    Retry-After."""
+    settings = make_settings(tmp_path, database_url, rate_limit_token_per_minute=1)
+    services = build_services(settings)
+    try:
+        spa = register(services, public=True, name="Field", redirect_uri=SPA + "/callback")
+        form = {"grant_type": "authorization_code", "code": "x", "client_id": spa.client_id}
+        with TestClient(create_app(settings, services), base_url=TEST_ORIGIN) as limited:
+            answers = [limited.post("/oauth/token", data=form, headers={"Origin": SPA})]
+            answers.append(limited.post("/oauth/token", data=form, headers={"Origin": SPA}))
+    finally:
+        services.db.dispose()
+    assert [answer.status_code for answer in answers] == [400, 429]
+    for answer in answers:
+        assert answer.headers["access-control-allow-origin"] == SPA
+        assert answer.headers.get_list("access-control-allow-origin") == [SPA]  # once
+    assert int(answers[1].headers["retry-after"]) > 0
