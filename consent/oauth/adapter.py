@@ -43,8 +43,9 @@ class OAuthCall:
     headers: Mapping[str, str]
     params: dict[str, list[str]] = field(default_factory=dict)
     json_body: Any = None
-    # A member a JSON object of the body names twice (parsers disagree about which one counts).
-    repeated_member: str | None = None
+    # Why a JSON body is not one usable object, in our words (None when it is): refused, after
+    # the caller is authenticated, as invalid client metadata.
+    body_problem: str | None = None
 
     def repeats_a_parameter(self) -> bool:
         return any(len(values) > 1 for values in self.params.values())
@@ -85,8 +86,9 @@ class LitestarOAuth2Request(OAuth2Request):  # type: ignore[misc]
 
 
 class CallJsonPayload(JsonPayload):  # type: ignore[misc]
-    def __init__(self, body: Any) -> None:
+    def __init__(self, body: Any, problem: str | None) -> None:
         self._body = body if isinstance(body, dict) else {}
+        self.problem = problem
 
     @property
     def data(self) -> dict[str, Any]:
@@ -114,7 +116,7 @@ class LitestarAuthorizationServer(ConsentAuthorizationServer):
 
     def create_json_request(self, request: OAuthCall) -> JsonRequest:
         json_request = JsonRequest(request.method, request.uri, request.headers)
-        json_request.payload = CallJsonPayload(request.json_body)
+        json_request.payload = CallJsonPayload(request.json_body, request.body_problem)
         return json_request
 
     def handle_response(
@@ -184,16 +186,40 @@ def _refuse_repeats(members: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+# RFC 7591 §2's client metadata names: an error may name one of these, never a name the client
+# made up (a description names the parameter at fault, never repeats the client's input).
+_STANDARD_METADATA = frozenset(
+    {
+        "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types",
+        "client_name", "client_uri", "logo_uri", "scope", "contacts", "tos_uri", "policy_uri",
+        "jwks_uri", "jwks", "software_id", "software_version", "software_statement",
+    }
+)  # fmt: skip
+_NOT_AN_OBJECT = "The metadata must be one JSON object."
+_NOT_JSON = "The metadata must be sent as application/json (RFC 7591 section 3.1)."
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 async def json_call(request: Request[Any, Any, Any], issuer: str) -> OAuthCall:
-    """A JSON POST (registration); a body that is not a JSON object reads as empty."""
-    uri, repeated = _uri(request, issuer), None
-    try:
-        body = json.loads(await request.body(), object_pairs_hook=_refuse_repeats)
-    except _RepeatedMember as exc:
-        body, repeated = None, exc.name
-    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deeply
-        body = None
-    return OAuthCall("POST", uri, request.headers, json_body=body, repeated_member=repeated)
+    """A JSON POST (registration), with what is wrong with its body, if anything."""
+    uri, body, problem = _uri(request, issuer), None, None
+    if not _is_json(request.headers.get("content-type", "")):
+        problem = _NOT_JSON
+    else:
+        try:
+            body = json.loads(await request.body(), object_pairs_hook=_refuse_repeats)
+        except _RepeatedMember as exc:
+            shown = exc.name if exc.name in _STANDARD_METADATA else "a member"
+            problem = f"The metadata names {shown} twice."
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deeply
+            problem = _NOT_AN_OBJECT
+        if problem is None and not isinstance(body, dict):
+            problem = _NOT_AN_OBJECT
+    return OAuthCall("POST", uri, request.headers, json_body=body, body_problem=problem)
 
 
 def _uri(request: Request[Any, Any, Any], issuer: str) -> str:

@@ -144,6 +144,8 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
         return self.server.metadata()
 
     def extract_client_metadata(self, request: Any) -> dict[str, Any]:
+        if request.payload.problem is not None:  # said in our words by the adapter
+            raise InvalidClientMetadataError(request.payload.problem)
         # RFC 7591 §3.2.2 has its own error for redirect URIs: check them before Authlib does.
         _check_redirect_uris(request.payload.data.get("redirect_uris"))
         # Authlib's claim checks assume these shapes and crash on others (e.g. a list of objects).

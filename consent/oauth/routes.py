@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
-from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
@@ -116,27 +115,9 @@ async def registration_endpoint(
     request: Request[Any, Any, Any], oauth: OAuthServer
 ) -> OAuthResponse:
     call = await json_call(request, oauth.issuer)
-    if call.repeated_member is not None:
-        return oauth.error_response(_repeated_metadata(call.repeated_member), call)
     return await run_authlib(
         oauth, lambda: oauth.create_endpoint_response("client_registration", call)
     )
-
-
-# RFC 7591 §2's client metadata names: an error may name one of these, never a name the client
-# made up (a description names the parameter at fault, never repeats the client's input).
-_STANDARD_METADATA = frozenset(
-    {
-        "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types",
-        "client_name", "client_uri", "logo_uri", "scope", "contacts", "tos_uri", "policy_uri",
-        "jwks_uri", "jwks", "software_id", "software_version", "software_statement",
-    }
-)  # fmt: skip
-
-
-def _repeated_metadata(name: str) -> InvalidClientMetadataError:
-    shown = name if name in _STANDARD_METADATA else "a member"
-    return InvalidClientMetadataError(f"The metadata names {shown} twice.")
 
 
 def oauth_routes(

@@ -129,7 +129,7 @@ def test_public_registration_gets_no_secret(client: Any, services: Services) -> 
         token, _ = issue_registration_token(conn)
     public = {**METADATA, "token_endpoint_auth_method": "none"}
     created = client.post(
-        "/oauth/register", content=json.dumps(public), headers={"Authorization": f"Bearer {token}"}
+        "/oauth/register", json=public, headers={"Authorization": f"Bearer {token}"}
     )
     assert created.status_code == 201, created.text
     assert "client_secret" not in created.json()
@@ -240,16 +240,29 @@ def test_discovery_lists_what_registration_accepts(client: Any, services: Servic
             ' "made_up_by_the_client": 2, "redirect_uris": ["https://registered.example.org/cb"]}',
             "The metadata names a member twice.",
         ),
+        # Found in review: any other body read as empty metadata, and the answer then named a
+        # missing field instead of what was wrong.
+        ('["not", "an", "object"]', "The metadata must be one JSON object."),
+        ('{"client_name": "NGO",', "The metadata must be one JSON object."),
+        (
+            "client_name=NGO",
+            "The metadata must be sent as application/json (RFC 7591 section 3.1).",
+        ),
     ],
-    ids=["named", "unprintable-name", "not-a-standard-name"],
+    ids=["named", "unprintable-name", "not-a-standard-name", "array", "cut-short", "form"],
 )
-def test_metadata_naming_a_member_twice_is_refused(
+def test_metadata_that_is_not_one_clean_json_object_is_refused(
     client: Any, services: Services, body: str, description: str
 ) -> None:
     with services.db.write() as conn:
         token, _ = issue_registration_token(conn)
-    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    refused = client.post("/oauth/register", content=body, headers=auth)
+    auth = {"Authorization": f"Bearer {token}"}
+    content_type = "application/x-www-form-urlencoded" if "=" in body else "application/json"
+    anonymous = client.post("/oauth/register", content=body, headers={"Content-Type": content_type})
+    assert anonymous.status_code == 401  # who asks is settled first
+    refused = client.post(
+        "/oauth/register", content=body, headers={**auth, "Content-Type": content_type}
+    )
     assert refused.status_code == 400, refused.text
     assert refused.json() == {
         "error": "invalid_client_metadata",
