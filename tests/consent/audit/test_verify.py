@@ -3,6 +3,7 @@ a report (never an exception), and any change to an entry's content is caught.""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -231,3 +232,34 @@ def test_a_malformed_header_start_is_named(
     header = {**json.loads(lines[0]), "start": start}
     [text] = _problems([json.dumps(header) + "\n", *lines[1:]], key)
     assert text.startswith(problem), text
+
+
+def test_a_leaf_hash_rewritten_with_other_unused_bits_is_caught(
+    export: tuple[list[str], str],
+) -> None:
+    """Found by test_any_mangling_gives_a_report: base64's last character of a 32-byte hash
+    carries two unused bits, so flipping one left the decoded hash, and the verdict, unchanged
+    although the line was no longer the one the service wrote."""
+    lines, key = export
+    entry = json.loads(lines[4])
+    stored = entry["leaf_hash"]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet.index(stored[-2])  # the character before the "=" padding
+    variant = stored[:-2] + alphabet[last ^ 1] + "="
+    assert base64.b64decode(variant) == base64.b64decode(stored)  # the same hash
+    mangled = [*lines[:4], lines[4].replace(stored, variant), *lines[5:]]
+    problems = _problems(mangled, key)
+    assert problems == [f"entry {entry['seq']}'s leaf hash is not in canonical base64"]
+
+
+def test_every_one_bit_change_of_an_entry_line_is_caught(export: tuple[list[str], str]) -> None:
+    """What test_any_mangling_gives_a_report samples, for every character of one entry line:
+    the verifier accepts the line only as the service wrote it."""
+    lines, key = export
+    line = lines[4]
+    missed = []
+    for at in range(len(line) - 1):  # not the newline
+        flipped = line[:at] + chr(ord(line[at]) ^ 1) + line[at + 1 :]
+        if _verify([*lines[:4], flipped, *lines[5:]], key):
+            missed.append((at, line[at]))
+    assert missed == []
