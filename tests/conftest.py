@@ -26,7 +26,11 @@ from pds.settings import Settings, load_settings
 
 # CI machines are shared and noisy: a per-example deadline would fail on load, not on bugs.
 hypothesis_settings.register_profile("pds", deadline=None)
-hypothesis_settings.load_profile("pds")
+# CI (`.ci/run`) must give the same verdict for the same code, as the contract fuzzing does with
+# its fixed seed: there every property draws the same examples each run. A developer's
+# `make test` draws new ones each time and keeps exploring; what it finds becomes a test.
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("PDS_HYPOTHESIS_PROFILE", "pds"))
 
 T = TypeVar("T")
 
