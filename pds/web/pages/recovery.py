@@ -19,6 +19,7 @@ from pds.people.recovery import AccountRecovery, RecoveryFailed
 from pds.people.service import InvalidCredentials, Principal
 from pds.web.i18n import N_
 from pds.web.pages.common import page
+from pds.web.pages.settings import MISMATCH, PASSWORD_RULE, WRONG_PASSWORD
 
 Form = URLEncodedBody[dict[str, str]]
 
@@ -26,9 +27,6 @@ FAILED = N_(
     "This email and recovery code do not match, or the code was already used. "
     "Check the code and try again."
 )
-PASSWORD_RULE = N_("Use a password of at least 8 characters.")
-MISMATCH = N_("The two new passwords are different.")
-WRONG_PASSWORD = N_("This password is wrong.")
 
 
 def show_code(code: str, after: str, **response: Any) -> Template:
