@@ -26,16 +26,17 @@ from litestar import Request
 from litestar.exceptions import HTTPException, SerializationException
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
-JSON_MEDIA_TYPE = "application/json"
+from consent.strict_json import (
+    JSON_MEDIA_TYPE,
+    DuplicateKey,
+    is_json_media_type,
+    refuse_duplicate_keys,
+)
+
+__all__ = ["DuplicateKey", "JsonBodyRequest", "check_no_duplicate_keys", "unsupported_media_type"]
+
 # RFC 5789 §3.1 names the media types a PATCH takes; Accept-Post (W3C LDP) does so for POST.
 _ACCEPT_HEADER = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}
-
-
-def is_json_media_type(media_type: str) -> bool:
-    """`application/json`, or a structured-syntax `+json` type (RFC 6839)."""
-    return media_type == JSON_MEDIA_TYPE or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
 
 
 def unsupported_media_type(method: str) -> HTTPException:
@@ -45,12 +46,6 @@ def unsupported_media_type(method: str) -> HTTPException:
         detail=f"Send the body as JSON, with the header Content-Type: {JSON_MEDIA_TYPE}.",
         headers={accept: JSON_MEDIA_TYPE} if accept else None,
     )
-
-
-class DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        shown = key if len(key) <= 64 else key[:64] + "…"
-        super().__init__(f"The key {shown!r} appears twice in one JSON object.")
 
 
 def _key_count(value: Any) -> int:
@@ -66,22 +61,11 @@ def _key_count(value: Any) -> int:
     return count
 
 
-def _refuse_duplicates(members: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(members)
-    if len(found) != len(members):
-        seen: set[str] = set()
-        for key, _ in members:
-            if key in seen:
-                raise DuplicateKey(key)
-            seen.add(key)
-    return found
-
-
 def check_no_duplicate_keys(body: bytes, decoded: Any) -> None:
     """Raise `DuplicateKey` if an object in the JSON `body` (decoded as `decoded`) names a key
     twice."""
     if body.count(b":") > _key_count(decoded):  # colons in strings, or a dropped duplicate
-        json.loads(body, object_pairs_hook=_refuse_duplicates)
+        json.loads(body, object_pairs_hook=refuse_duplicate_keys)
 
 
 class JsonBodyRequest(Request[Any, Any, Any]):

@@ -25,6 +25,7 @@ from authlib.oauth2.rfc6749 import (
 from litestar import Request, Response
 
 from consent.oauth.server import ConsentAuthorizationServer
+from consent.strict_json import DuplicateKey, is_json_media_type, refuse_duplicate_keys
 
 T = TypeVar("T")
 # Authlib refuses plain-http request URLs unless a process-wide variable is set. Transport is
@@ -172,20 +173,6 @@ async def form_call(request: Request[Any, Any, Any], issuer: str) -> OAuthCall:
     return OAuthCall("POST", _uri(request, issuer), request.headers, _params(form.multi_items()))
 
 
-class _RepeatedMember(ValueError):
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-def _refuse_repeats(members: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for name, value in members:
-        if name in found:
-            raise _RepeatedMember(name)
-        found[name] = value
-    return found
-
-
 # RFC 7591 §2's client metadata names: an error may name one of these, never a name the client
 # made up (a description names the parameter at fault, never repeats the client's input).
 _STANDARD_METADATA = frozenset(
@@ -199,21 +186,16 @@ _NOT_AN_OBJECT = "The metadata must be one JSON object."
 _NOT_JSON = "The metadata must be sent as application/json (RFC 7591 section 3.1)."
 
 
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.partition(";")[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
-
-
 async def json_call(request: Request[Any, Any, Any], issuer: str) -> OAuthCall:
     """A JSON POST (registration), with what is wrong with its body, if anything."""
     uri, body, problem = _uri(request, issuer), None, None
-    if not _is_json(request.headers.get("content-type", "")):
+    if not is_json_media_type(request.content_type[0]):
         problem = _NOT_JSON
     else:
         try:
-            body = json.loads(await request.body(), object_pairs_hook=_refuse_repeats)
-        except _RepeatedMember as exc:
-            shown = exc.name if exc.name in _STANDARD_METADATA else "a member"
+            body = json.loads(await request.body(), object_pairs_hook=refuse_duplicate_keys)
+        except DuplicateKey as exc:
+            shown = exc.key if exc.key in _STANDARD_METADATA else "a member"
             problem = f"The metadata names {shown} twice."
         except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deeply
             problem = _NOT_AN_OBJECT
