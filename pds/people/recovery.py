@@ -15,7 +15,7 @@ from crypto.lookup import blind_index
 from crypto.passwords import check_password_policy
 from crypto.recovery_codes import canonical_recovery_code, new_recovery_code
 from pds.people.models import people, sessions
-from pds.people.service import InvalidCredentials, PeopleService, normalise_email
+from pds.people.service import PeopleService, normalise_email
 
 RECOVERY = "account.recovery"
 NEW_CODE = "account.recovery_code"
@@ -45,11 +45,7 @@ class AccountRecovery:
     def replace_code(self, person_id: str, password: str) -> str:
         """A new code for a person who proves their password; the old one stops working."""
         service = self.people
-        if not service.verify_password(person_id, password):
-            with service.db.write() as conn:
-                role = service.role_of(conn, person_id)
-                service.log_own(conn, NEW_CODE, person_id, role, reason="invalid_credentials")
-            raise InvalidCredentials
+        service.require_password(person_id, password, NEW_CODE)
         code, code_hash = self._new_code()
         with service.db.write() as conn:
             conn.execute(

@@ -269,15 +269,17 @@ class PeopleService:
             return False
         return self.hasher.verify(stored, password)
 
-    def change_password(self, person_id: str, current: str, new: str, keep_token: str) -> None:
-        """Replace the password and end every other session of the person."""
-        if not self.verify_password(person_id, current):
+    def require_password(self, person_id: str, password: str, action: str) -> None:
+        """`InvalidCredentials`, recorded as a refused `action`, unless the password is right."""
+        if not self.verify_password(person_id, password):
             with self.db.write() as conn:
                 role = self.role_of(conn, person_id)
-                self.log_own(
-                    conn, "account.password", person_id, role, reason="invalid_credentials"
-                )
+                self.log_own(conn, action, person_id, role, reason="invalid_credentials")
             raise InvalidCredentials
+
+    def change_password(self, person_id: str, current: str, new: str, keep_token: str) -> None:
+        """Replace the password and end every other session of the person."""
+        self.require_password(person_id, current, "account.password")
         check_password_policy(new)
         new_hash = self.hasher.hash(new)
         with self.db.write() as conn:
