@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -27,7 +27,7 @@ from consent.grants import (
     grants,
     grants_query,
 )
-from consent.organisations import organisations
+from consent.organisations import organisations, privacy_notices
 from consent.purposes import validate_purpose
 from consent.scopes import ScopeSet
 from consent.storage import Transactions, new_id, utcnow
@@ -236,6 +236,12 @@ class GrantService:
             ).all()
         now = self.clock()
         return [grant_from_row(row, now) for row in rows]
+
+    def privacy_notices(self, organisation_ids: Iterable[str]) -> dict[str, str]:
+        """Where each organisation says how it looks after what it is given (its privacy policy,
+        else its website), for the consent screen and the connections page."""
+        with self.db.read() as conn:
+            return privacy_notices(conn, organisation_ids)
 
     def get_for_person(self, person_id: str, grant_id: str) -> Grant:
         with self.db.read() as conn:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
+    update,
 )
 
 from consent.storage import Timestamp, id_column_type, metadata, new_id, utcnow
@@ -94,13 +95,29 @@ def validate_redirect_uri(uri: str) -> str:
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
         raise InvalidClientMetadata(f"redirect URI must be absolute, without fragment: {uri!r}")
     host = parts.hostname or ""
-    if parts.scheme == "http" and host not in ("127.0.0.1", "localhost", "[::1]", "::1"):
+    if parts.scheme == "http" and host not in _LOOPBACK:
         raise InvalidClientMetadata(f"redirect URI must use https (loopback excepted): {uri!r}")
     if parts.username is not None or parts.password is not None:
         raise InvalidClientMetadata(f"redirect URI must not carry credentials: {uri!r}")
     if "*" in uri:
         raise InvalidClientMetadata("wildcards are not allowed in redirect URIs")
     return uri
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+
+def validate_public_page(url: str, what: str) -> str:
+    """An organisation's website or privacy policy, which people's pages link to: an absolute
+    https URL (http on loopback, for development), without credentials, that fits its column.
+    Anything else (a `javascript:` URL, a relative path) never becomes a link."""
+    parts = urlsplit(url)
+    secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+    if len(url) > 500 or not parts.netloc or not secure:
+        raise InvalidClientMetadata(f"{what} must be an https URL of at most 500 characters")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidClientMetadata(f"{what} must not carry credentials")
+    return url
 
 
 def new_client_id() -> str:
@@ -118,17 +135,65 @@ def create_organisation(
     website: str | None = None,
     policy_url: str | None = None,
 ) -> str:
+    """A new organisation; its website and privacy policy, if given, must be public https pages
+    (`validate_public_page`)."""
     organisation_id = new_id()
     conn.execute(
         insert(organisations).values(
             id=organisation_id,
             name=name.strip(),
-            website=website,
-            policy_url=policy_url,
             created_at=utcnow(),
+            **_pages(website, policy_url),
         )
     )
     return organisation_id
+
+
+def set_organisation_pages(
+    conn: Connection, organisation_id: str, *, website: str | None, policy_url: str | None
+) -> None:
+    """Replace what is given of the organisation's website and privacy policy."""
+    values = _pages(website, policy_url)
+    conn.execute(update(organisations).where(organisations.c.id == organisation_id).values(values))
+
+
+def _pages(website: str | None, policy_url: str | None) -> dict[str, str]:
+    values = {}
+    if website is not None:
+        values["website"] = validate_public_page(website, "the website")
+    if policy_url is not None:
+        values["policy_url"] = validate_public_page(policy_url, "the privacy policy")
+    return values
+
+
+def privacy_notices(conn: Connection, organisation_ids: Iterable[str]) -> dict[str, str]:
+    """Each organisation's privacy policy, or its website when it gave no policy, for the pages
+    where a person decides what to share; organisations with neither are left out. A stored
+    value that is not a public https page (set before they were checked) is never a link."""
+    ids = set(organisation_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(organisations.c.id, organisations.c.policy_url, organisations.c.website).where(
+            organisations.c.id.in_(ids)
+        )
+    )
+    notices = {}
+    for row in rows:
+        for url in (row.policy_url, row.website):
+            if url and is_public_page(url):
+                notices[row.id] = url
+                break
+    return notices
+
+
+def is_public_page(url: str) -> bool:
+    """Would `validate_public_page` accept it?"""
+    try:
+        validate_public_page(url, "")
+    except InvalidClientMetadata:
+        return False
+    return True
 
 
 def register_client(

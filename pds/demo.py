@@ -39,7 +39,10 @@ def seed_demo(services: Services) -> dict[str, Any]:
     with services.db.write() as conn:
         if find_organisation_by_name(conn, DEMO_ORG) is None or not saved.exists():
             organisation_id = create_organisation(
-                conn, name=DEMO_ORG, website="https://example.org", policy_url=None
+                conn,
+                name=DEMO_ORG,
+                website="https://example.org",
+                policy_url="https://example.org/privacy",
             )
             issued = register_client(
                 conn,

@@ -102,8 +102,9 @@ class Introspection(BaseModel):
 
 class ClientInformation(BaseModel):
     """RFC 7591 §3.2.1: the client's metadata as registered, defaults applied. The secret is
-    shown once; public clients (`none`) get no secret. Metadata the server does not keep
-    (`client_uri`, `contacts`, …) was not registered and is not repeated."""
+    shown once; public clients (`none`) get no secret. `client_uri` and `policy_uri` are kept
+    (and repeated) when the registration founds the organisation: they become its website and
+    privacy policy. Other metadata (`contacts`, `logo_uri`, …) is not kept or repeated."""
 
     model_config = example_config(
         {
@@ -132,6 +133,8 @@ class ClientInformation(BaseModel):
     token_endpoint_auth_method: str
     grant_types: list[str] = Field(description="every client may refresh its tokens")
     response_types: list[str]
+    client_uri: str | None = Field(None, description="the new organisation's website")
+    policy_uri: str | None = Field(None, description="the new organisation's privacy policy")
 
 
 class ServerMetadata(BaseModel):

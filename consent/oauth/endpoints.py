@@ -27,6 +27,7 @@ from consent.oauth.models import (
 from consent.organisations import (
     InvalidClientMetadata,
     create_organisation,
+    is_public_page,
     new_client_id,
     new_client_secret,
     register_client,
@@ -150,6 +151,9 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
         _check_redirect_uris(request.payload.data.get("redirect_uris"))
         # Authlib's claim checks assume these shapes and crash on others (e.g. a list of objects).
         _check_value_shapes(request.payload.data)
+        token: RegistrationToken = request.credential
+        # A new organisation's pages are the client's (checked before Authlib, in our words).
+        pages = _organisation_pages(request.payload.data) if token.organisation_id is None else {}
         # Authlib refuses values the server metadata does not list as supported.
         metadata: dict[str, Any] = super().extract_client_metadata(request)
         _check_code_flow(metadata)
@@ -163,7 +167,7 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
         name = metadata.get("client_name")
         if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
             raise InvalidClientMetadataError("client_name is required (at most 200 characters).")
-        return _as_registered(metadata, name.strip(), scopes)
+        return _as_registered(metadata, name.strip(), scopes) | pages
 
     def generate_client_id(self, request: Any) -> str:
         return new_client_id()
@@ -186,7 +190,10 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
             if not spend_registration_token(conn, token, client_id):
                 raise InvalidTokenError(realm="pds")
             organisation_id = token.organisation_id or create_organisation(
-                conn, name=client_metadata["client_name"]
+                conn,
+                name=client_metadata["client_name"],
+                website=client_metadata.get("client_uri"),
+                policy_url=client_metadata.get("policy_uri"),
             )
             register_client(
                 conn,
@@ -215,8 +222,9 @@ def _as_registered(metadata: dict[str, Any], name: str, scopes: ScopeSet) -> dic
 
     Every client may refresh (refresh tokens are always issued), so both grant types are
     registered even when only `authorization_code` was asked for (§2 lets the server replace a
-    requested value). Metadata the server does not keep (`client_uri`, `contacts`, …) is not
-    registered, so it is not repeated either.
+    requested value). Metadata the server does not keep (`contacts`, `logo_uri`, …; `client_uri`
+    and `policy_uri` unless the client founds a new organisation) is not registered, so it is not
+    repeated either.
     """
     return {
         "client_name": name,
@@ -226,6 +234,22 @@ def _as_registered(metadata: dict[str, Any], name: str, scopes: ScopeSet) -> dic
         "grant_types": list(GRANT_TYPES),
         "response_types": ["code"],
     }
+
+
+def _organisation_pages(metadata: dict[str, Any]) -> dict[str, str]:
+    """`client_uri` and `policy_uri` become a new organisation's website and privacy policy, which
+    the consent screen links to; an organisation that exists keeps its own."""
+    pages = {}
+    for name in ("client_uri", "policy_uri"):
+        value = metadata.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not is_public_page(value):
+            raise InvalidClientMetadataError(
+                f"{name} must be an https URL of 500 characters or fewer."
+            )
+        pages[name] = value
+    return pages
 
 
 def _check_redirect_uris(uris: Any) -> None:
@@ -238,15 +262,32 @@ def _check_redirect_uris(uris: Any) -> None:
         raise InvalidRedirectURIError("A redirect URI is not acceptable.") from None
 
 
+# RFC 7591 §2's shapes of the members this server or Authlib reads: Authlib's claim checks assume
+# them, and crash (a 500) on others, e.g. a URI sent as a list.
+_ONE_STRING = frozenset(
+    {
+        "client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri", "scope",
+        "token_endpoint_auth_method", "software_id", "software_version", "software_statement",
+    }
+)  # fmt: skip
+_STRING_LISTS = frozenset({"redirect_uris", "grant_types", "response_types", "contacts"})
+
+
 def _check_value_shapes(metadata: dict[str, Any]) -> None:
-    """Every metadata value this server reads is a string or a list of strings (RFC 7591 §2)."""
-    for value in metadata.values():
-        if isinstance(value, str):
-            continue
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            continue
-        # Not named: the member's name is the client's input too.
-        raise InvalidClientMetadataError("Every member must be a string or a list of strings.")
+    """Standard members have their RFC 7591 shape; any other is a string or a list of strings.
+    `jwks` (keys for client authentication by signed JWT, which this server does not offer) is
+    ignored like other metadata it does not keep, so it is taken out before Authlib reads it."""
+    metadata.pop("jwks", None)
+    for name, value in metadata.items():
+        is_string = isinstance(value, str)
+        is_list = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        if name in _ONE_STRING and not is_string:
+            raise InvalidClientMetadataError(f"{name} must be a string.")
+        if name in _STRING_LISTS and not is_list:
+            raise InvalidClientMetadataError(f"{name} must be a list of strings.")
+        if not (is_string or is_list):
+            # Not named: the member's name is the client's input too.
+            raise InvalidClientMetadataError("Every member must be a string or a list of strings.")
 
 
 def _is_public(metadata: Any) -> bool:

@@ -15,6 +15,7 @@ from consent.organisations import (
     find_organisation_by_name,
     organisation_exists,
     register_client,
+    set_organisation_pages,
 )
 from consent.registration import issue_registration_token
 from consent.scopes import InvalidScope
@@ -57,25 +58,41 @@ def org() -> None:
     multiple=True,
     help="a scope the client may ask for (repeat); default: every scope",
 )
-@click.option("--website", default=None, help="the organisation's website")
+@click.option("--website", default=None, help="the organisation's website (https)")
+@click.option(
+    "--policy-url",
+    default=None,
+    help="its privacy policy (https), linked from the consent screen and connections page",
+)
 def org_create(
     name: str,
     redirect_uris: tuple[str, ...],
     public: bool,
     scopes: tuple[str, ...],
     website: str | None,
+    policy_url: str | None,
 ) -> None:
-    """Register a client (creating the organisation if needed); print its credentials as JSON."""
+    """Register a client (creating the organisation if needed, else updating the website and
+    policy given); print its credentials as JSON."""
     vocabulary = record_vocabulary()
     try:
         allowed = vocabulary.parse(" ".join(scopes)) if scopes else vocabulary.all_scopes
     except InvalidScope as exc:
         raise click.ClickException(str(exc)) from None
     with _services() as services, services.db.write() as conn:
-        organisation_id = find_organisation_by_name(conn, name.strip()) or create_organisation(
-            conn, name=name, website=website
-        )
         try:
+            organisation_id = find_organisation_by_name(conn, name.strip())
+            if organisation_id is None:
+                organisation_id = create_organisation(
+                    conn, name=name, website=website, policy_url=policy_url
+                )
+            elif website is not None or policy_url is not None:
+                set_organisation_pages(
+                    conn, organisation_id, website=website, policy_url=policy_url
+                )
+                services.audit.trail.operator_action(
+                    "admin.organisation.update", conn, organisation_id=organisation_id
+                )
             issued = register_client(
                 conn,
                 organisation_id=organisation_id,

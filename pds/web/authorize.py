@@ -99,6 +99,7 @@ def _consent_page(
     context = {
         "organisation": client.organisation_name,
         "client_name": client.client_name,
+        "privacy_url": grants.privacy_notices([client.organisation_id]).get(client.organisation_id),
         "items": items,
         "kept": [scope_label(scope, _) for scope in difference.kept],
         "existing": difference.existing,

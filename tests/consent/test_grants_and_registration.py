@@ -149,8 +149,8 @@ def test_the_response_repeats_the_metadata_as_registered(client: Any, services: 
         "client_name": "  Registered NGO ",
         "redirect_uris": ["https://registered.example.org/cb"],
         "scope": "health.immunisations:read contact.phone:read contact.phone:read",
-        "client_uri": "https://registered.example.org",  # not kept by this server
-        "contacts": ["it@registered.example.org"],
+        "client_uri": "https://registered.example.org",  # the new organisation's website
+        "contacts": ["it@registered.example.org"],  # not kept by this server
     }
     before = int(time.time())
     created = _register(client, services, asked)
@@ -166,6 +166,7 @@ def test_the_response_repeats_the_metadata_as_registered(client: Any, services: 
         "token_endpoint_auth_method": "client_secret_basic",
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
+        "client_uri": "https://registered.example.org",
     }
     with services.db.read() as conn:
         stored = get_client(conn, client_id)

@@ -63,10 +63,12 @@ def connections_page(
 ) -> Template:
     _ = translator(request)
     every = [_connection(grant, _) for grant in grants.list_for_person(person.person_id)]
+    active = [c for c in every if c["grant"].state is GrantState.ACTIVE]
     return page(
         "connections.html",
         section="connections",
-        active=[c for c in every if c["grant"].state is GrantState.ACTIVE],
+        privacy=grants.privacy_notices(c["grant"].organisation_id for c in active),
+        active=active,
         ended=[c for c in every if c["grant"].state is not GrantState.ACTIVE],
         notice=notice(done),
     )
