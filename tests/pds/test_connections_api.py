@@ -162,6 +162,27 @@ def test_reauthorization_shows_new_items_and_never_silently_widens(
     assert len(grant["scopes"]) == 2
 
 
+def test_the_consent_screen_says_kept_items_follow_the_new_time(
+    client: Any, services: Services
+) -> None:
+    """One grant per organisation has one end date: allowing a new request moves the end of what
+    was already shared too, and the screen says so instead of "not changed here"."""
+    sign_up(client)
+    ngo = register(services)
+    obtain_tokens(client, ngo, "contact.phone:read", duration="30")
+    (before,) = client.get("/api/v1/me/grants").json()["items"]
+    _, challenge = pkce()
+    page = client.get(
+        "/oauth/authorize", params=authorization_params(ngo, "identity.name:read", challenge)
+    )
+    assert "Also shared with them already" in page.text
+    assert "they are shared for the time you choose below, and for the reason above" in page.text
+    obtain_tokens(client, ngo, "identity.name:read", duration="90")
+    (after,) = client.get("/api/v1/me/grants").json()["items"]
+    assert {s["scope"] for s in after["scopes"]} == {"contact.phone:read", "identity.name:read"}
+    assert after["expires_at"] > before["expires_at"]  # what the screen said
+
+
 def test_approving_nothing_asks_again(client: Any, services: Services) -> None:
     sign_up(client)
     ngo = register(services)
