@@ -41,9 +41,10 @@ def with_request_id(scope: Scope, headers: dict[str, str], status: int) -> dict[
 
 
 def _adopt(scope: Scope) -> str:
-    """A well-formed incoming id (from a proxy) or a new one, kept in the request's scope."""
-    incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
-    request_id = incoming if _ACCEPTABLE.match(incoming) else secrets.token_hex(12)
+    """A new id, kept in the request's scope. Never the caller's: the id is stored in the
+    request's audit entries, which are permanent (hashed into the log, exported, beyond the reach
+    of erasure), so a caller must not be able to write text there (a name, a phone number)."""
+    request_id = secrets.token_hex(12)
     scope.setdefault("state", {})[_STATE_KEY] = request_id
     return request_id
 
@@ -53,6 +54,11 @@ def _log_access(scope: Scope, status: int, duration_ms: float | None, **extra: s
     # in a path link a line to a person, and the access log is kept and shipped under other rules
     # than the audit log, which records who read what. The request id joins the two when needed.
     # A request no route took has no template, and its path is whatever the client typed.
+    # A proxy's or client's own well-formed `X-Request-ID` is kept here only, beside ours, to
+    # join this line to their logs.
+    incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
+    if incoming and _ACCEPTABLE.match(incoming):
+        extra["client_request_id"] = incoming
     access_log.info(
         "request",
         method=scope.get("method"),
@@ -64,7 +70,7 @@ def _log_access(scope: Scope, status: int, duration_ms: float | None, **extra: s
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Adopt a well-formed incoming id (from a proxy) or make one; echo it on the response."""
+    """Make the request's id; return it on the response; log the request's line."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:

@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 import structlog
+from sqlalchemy import select
 
+from consent.audit.models import audit_entries
+from pds.app import Services
 from pds.logs import configure_logging
 from pds.settings import Settings, load_settings
 
@@ -65,14 +68,34 @@ def test_canaries_through_every_api_never_reach_the_logs(
     assert careless["password"] == "[redacted]" and careless["token"] == "[redacted]"
 
 
-def test_request_id_is_echoed_and_adopted(client: Any) -> None:
+def test_the_request_id_is_ours_and_the_callers_only_joins_the_access_line(
+    client: Any, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found in review: a caller's X-Request-ID was adopted, and so stored in the request's audit
+    entries for good; a phone number sent as one could never be erased."""
     generated = client.get("/health/live").headers["x-request-id"]
     assert len(generated) >= 16
-    adopted = client.get("/health/live", headers={"X-Request-ID": "proxy-id-12345"})
-    assert adopted.headers["x-request-id"] == "proxy-id-12345"
-    hostile = client.get("/health/live", headers={"X-Request-ID": "bad id\nwith newline"})
+    with caplog.at_level(logging.INFO, logger="pds.access"):
+        sent = client.post(
+            "/api/v1/signin",
+            json={"email": "nobody@example.org", "password": "not the password"},
+            headers={"X-Request-ID": "Lakshmi.Devi.919876543210"},
+        )
+        hostile = client.get("/health/live", headers={"X-Request-ID": "bad id\nwith newline"})
+    ours = sent.headers["x-request-id"]
+    assert ours != "Lakshmi.Devi.919876543210" and len(ours) >= 16
+    lines = [r.msg for r in caplog.records if r.name == "pds.access"]
+    signin, hostile_line = lines[-2:]  # type: ignore[misc]
+    assert signin["route"] == "/api/v1/signin"  # type: ignore[index]
+    assert (signin["request_id"], signin["client_request_id"]) == (  # type: ignore[index]
+        ours,
+        "Lakshmi.Devi.919876543210",
+    )
+    assert "client_request_id" not in hostile_line  # type: ignore[operator]
     assert hostile.headers["x-request-id"] != "bad id\nwith newline"
-    assert logging.getLogger().handlers
+    with services.db.read() as conn:
+        stored = conn.execute(select(audit_entries.c.request_id)).scalars().all()
+    assert ours in stored and "Lakshmi.Devi.919876543210" not in stored
 
 
 @pytest.mark.parametrize(
@@ -90,13 +113,14 @@ def test_a_request_no_route_takes_has_an_id_and_an_access_line(
         )
         page = client.request(method, path, headers={"Accept": "text/html"})
     assert answer.status_code == page.status_code == status
-    assert answer.headers["x-request-id"] == "ngo-12345678"  # a client's own id, adopted
+    assert len(answer.headers["x-request-id"]) >= 16
     assert len(page.headers["x-request-id"]) >= 16
     lines = [r.msg for r in caplog.records if r.name == "pds.access"]
     assert [(line["route"], line["status"], line["request_id"]) for line in lines] == [  # type: ignore[index]
-        (None, status, "ngo-12345678"),
+        (None, status, answer.headers["x-request-id"]),
         (None, status, page.headers["x-request-id"]),
     ]
+    assert lines[0]["client_request_id"] == "ngo-12345678"  # type: ignore[index]
     assert "path" not in lines[0]  # type: ignore[operator]
 
 
