@@ -16,6 +16,8 @@ import ssl
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from consent.uris import is_uri_text
+
 MAX_URL_LENGTH = 2000
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "PDS-notices/1"
@@ -43,13 +45,15 @@ def validate_webhook_url(url: str, *, allow_private: bool) -> str:
     """HTTPS (plain HTTP only on loopback where private addresses are allowed), no credentials."""
     if len(url) > MAX_URL_LENGTH:
         raise InvalidWebhookUrl("the URL is too long")
+    if not is_uri_text(url):  # e.g. a CR/LF: it could never be called as registered
+        raise InvalidWebhookUrl("the URL may hold only RFC 3986 characters (no spaces)")
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
         raise InvalidWebhookUrl("the URL must be absolute, with https")
     if parts.scheme == "http" and not (allow_private and host in _LOOPBACK_HOSTS):
         raise InvalidWebhookUrl("the URL must use https")
-    if parts.username is not None or parts.password is not None or parts.fragment:
+    if parts.username is not None or parts.password is not None or "#" in url:
         raise InvalidWebhookUrl("the URL must not carry credentials or a fragment")
     try:
         parts.port  # noqa: B018 - raises ValueError for a port out of range

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from consent.storage import Timestamp, id_column_type, metadata, new_id, utcnow
+from consent.uris import is_uri_text
 from crypto.lookup import random_token, token_hash
 
 organisations = Table(
@@ -91,8 +92,12 @@ class IssuedCredentials:
 
 def validate_redirect_uri(uri: str) -> str:
     """RFC 9700: exact, absolute URIs without fragments; HTTPS except on loopback."""
+    if len(uri) > MAX_URI_LENGTH or not is_uri_text(uri):
+        raise InvalidClientMetadata(
+            f"redirect URI must be at most {MAX_URI_LENGTH} RFC 3986 characters: {uri!r}"
+        )
     parts = urlsplit(uri)
-    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
+    if parts.scheme not in ("https", "http") or not parts.netloc or "#" in uri:
         raise InvalidClientMetadata(f"redirect URI must be absolute, without fragment: {uri!r}")
     host = parts.hostname or ""
     if parts.scheme == "http" and host not in _LOOPBACK:
@@ -104,6 +109,8 @@ def validate_redirect_uri(uri: str) -> str:
     return uri
 
 
+MAX_REDIRECT_URIS = 10
+MAX_URI_LENGTH = 2000
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
@@ -113,7 +120,7 @@ def validate_public_page(url: str, what: str) -> str:
     Anything else (a `javascript:` URL, a relative path) never becomes a link."""
     parts = urlsplit(url)
     secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
-    if len(url) > 500 or not parts.netloc or not secure:
+    if len(url) > 500 or not is_uri_text(url) or not parts.netloc or not secure:
         raise InvalidClientMetadata(f"{what} must be an https URL of at most 500 characters")
     if parts.username is not None or parts.password is not None:
         raise InvalidClientMetadata(f"{what} must not carry credentials")
@@ -212,8 +219,8 @@ def register_client(
     `client_id` and `client_secret` are generated unless given (dynamic registration generates
     them first, the way Authlib's registration endpoint expects).
     """
-    if not redirect_uris:
-        raise InvalidClientMetadata("at least one redirect URI is required")
+    if not 0 < len(redirect_uris) <= MAX_REDIRECT_URIS:
+        raise InvalidClientMetadata(f"give 1 to {MAX_REDIRECT_URIS} redirect URIs")
     uris = tuple(validate_redirect_uri(uri) for uri in redirect_uris)
     client_id = client_id or new_client_id()
     secret = None if public else (client_secret or new_client_secret())

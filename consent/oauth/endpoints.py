@@ -25,6 +25,7 @@ from consent.oauth.models import (
     find_token,
 )
 from consent.organisations import (
+    MAX_REDIRECT_URIS,
     InvalidClientMetadata,
     create_organisation,
     is_public_page,
@@ -255,6 +256,8 @@ def _organisation_pages(metadata: dict[str, Any]) -> dict[str, str]:
 def _check_redirect_uris(uris: Any) -> None:
     if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
         raise InvalidRedirectURIError("redirect_uris is required.")
+    if len(uris) > MAX_REDIRECT_URIS:
+        raise InvalidRedirectURIError(f"redirect_uris may list {MAX_REDIRECT_URIS} at most.")
     try:
         for uri in uris:
             validate_redirect_uri(uri)
@@ -274,20 +277,18 @@ _STRING_LISTS = frozenset({"redirect_uris", "grant_types", "response_types", "co
 
 
 def _check_value_shapes(metadata: dict[str, Any]) -> None:
-    """Standard members have their RFC 7591 shape; any other is a string or a list of strings.
-    `jwks` (keys for client authentication by signed JWT, which this server does not offer) is
-    ignored like other metadata it does not keep, so it is taken out before Authlib reads it."""
+    """Standard members have their RFC 7591 shape. Any other member (an extension such as
+    OpenID's `default_max_age`: 3600) is ignored whatever its value, like `jwks` (keys for client
+    authentication by signed JWT, which this server does not offer), taken out before Authlib
+    reads it."""
     metadata.pop("jwks", None)
     for name, value in metadata.items():
-        is_string = isinstance(value, str)
-        is_list = isinstance(value, list) and all(isinstance(item, str) for item in value)
-        if name in _ONE_STRING and not is_string:
+        if name in _ONE_STRING and not isinstance(value, str):
             raise InvalidClientMetadataError(f"{name} must be a string.")
-        if name in _STRING_LISTS and not is_list:
+        if name in _STRING_LISTS and not (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
             raise InvalidClientMetadataError(f"{name} must be a list of strings.")
-        if not (is_string or is_list):
-            # Not named: the member's name is the client's input too.
-            raise InvalidClientMetadataError("Every member must be a string or a list of strings.")
 
 
 def _is_public(metadata: Any) -> bool:

@@ -270,3 +270,37 @@ def test_metadata_that_is_not_one_clean_json_object_is_refused(
         "error_description": description,
     }
     assert client.post("/oauth/register", json=METADATA, headers=auth).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "uris",
+    [
+        ["https://x.example.org/c\r\nSet-Cookie: a=b"],  # the CR/LF was dropped on the way out
+        ["https://x.example.org/c b"],
+        ["https://ex\u00e4mple.org/cb"],  # an IRI: register it as punycode
+        ["https://x.example.org/cb#"],  # an empty fragment, dropped on the way out
+        ["https://x.example.org/" + "c" * 2000],
+        [f"https://x.example.org/cb{n}" for n in range(11)],
+    ],
+    ids=["crlf", "space", "non-ascii", "empty-fragment", "long", "eleven"],
+)
+def test_a_redirect_uri_is_registered_only_as_it_will_be_used(
+    client: Any, services: Services, uris: list[str]
+) -> None:
+    """Found in review: these were registered, and the address then redirected to was not the
+    registered string (RFC 9700 §4.1: exact redirect URIs)."""
+    refused = _register(client, services, {**METADATA, "redirect_uris": uris})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"] == "invalid_redirect_uri"
+    with services.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(oauth_clients)).scalar_one() == 0
+
+
+def test_metadata_this_server_does_not_use_is_ignored_whatever_its_type(
+    client: Any, services: Services
+) -> None:
+    """Stock registration libraries send extensions: OpenID's numbers and booleans, a JWK set."""
+    asked = {**METADATA, "default_max_age": 3600, "require_auth_time": False, "jwks": {"keys": []}}
+    created = _register(client, services, asked)
+    assert created.status_code == 201, created.text
+    assert not {"default_max_age", "require_auth_time", "jwks"} & created.json().keys()

@@ -169,6 +169,9 @@ def test_an_organisation_manages_its_webhook(client: Any, services: Services) ->
         {"url": "http://ngo.example.org/notices"},
         {"url": "https://user:pw@ngo.example.org/"},
         {"url": "javascript:alert(1)"},
+        {"url": url + "\r\nX-Injected: y"},  # was saved, then failed every delivery for 72 h
+        {"url": url + " x"},
+        {"url": url + "#"},
         {"url": url, "extra": 1},
         {"url": 5},
         {},
