@@ -212,32 +212,38 @@ class RecordService:
     def list_records(
         self, person_id: str, *, type_name: str | None = None, by: Accessor = THE_PERSON
     ) -> list[RecordView]:
-        """The current version of each record (of one type, if given) that `by` may read."""
+        """The current version of each record (of one type, if given) that `by` may read.
+
+        Asking for one type `by` may not read is refused (`InsufficientScope`, RFC 6750's 403)
+        once its denied entry, naming the type, is committed."""
+        out_of_scope = type_name is not None and not by.allows(type_name, Action.READ)
+        views: list[RecordView] = []
         with (
             self.audit.denials(self._about("record.list", person_id, by), _DENIALS),
             self.db.write() as conn,
         ):
             data_key = load_data_key(conn, self.keys, person_id)
-            if type_name is not None and not by.allows(type_name, Action.READ):
-                # Answered like a type with no records, but recorded as what it was.
+            if out_of_scope:
                 refused = self.audit.event(
                     conn,
                     "record.list",
                     person_id,
                     data_key=data_key,
                     by=by,
-                    record_types=(type_name,),
+                    record_types=(str(type_name),),
                 )
                 self.audit.append(conn, refused.denied("insufficient_scope"))
-                return []
-            views = [
-                view
-                for view in current_versions(conn, data_key, person_id, type_name)
-                if by.allows(view.type, Action.READ)
-            ]
-            types = [type_name] if type_name else sorted({view.type for view in views})
-            ids = [view.id for view in views]
-            self._log(conn, "record.list", person_id, data_key, by, types, ids)
+            else:
+                views = [
+                    view
+                    for view in current_versions(conn, data_key, person_id, type_name)
+                    if by.allows(view.type, Action.READ)
+                ]
+                types = [type_name] if type_name else sorted({view.type for view in views})
+                ids = [view.id for view in views]
+                self._log(conn, "record.list", person_id, data_key, by, types, ids)
+        if out_of_scope:
+            raise InsufficientScope(Scope(str(type_name), Action.READ))
         catalogue_order = {name: index for index, name in enumerate(CATALOGUE)}
         return sorted(
             views, key=lambda view: (catalogue_order.get(view.type, 999), view.created_at)

@@ -184,3 +184,30 @@ def test_a_write_the_token_may_not_make_is_refused_before_its_value_is_judged(
     writer, _ = grant_and_token(services, person_id, register(services), "contact.phone:write")
     invalid = {"type": "contact.phone", "value": {"number": "not a phone number"}}
     assert client.post("/api/v1/records", json=invalid, headers=bearer(writer)).status_code == 422
+
+
+def test_listing_a_type_the_token_may_not_read_is_refused_as_logged(
+    client: Any, services: Services
+) -> None:
+    """Found in review: the answer was an empty list (200) while the log said denied
+    insufficient_scope; the organisation and the auditor read two different stories."""
+    person_id = sign_up(client)
+    client.post("/api/v1/me/records", json=IMMUNISATION)
+    ngo = register(services)
+    token, _ = grant_and_token(services, person_id, ngo, "contact.phone:read")
+    start = len(log_rows(services))
+    answer = client.get(
+        "/api/v1/records", params={"type": "health.immunisations"}, headers=bearer(token)
+    )
+    assert answer.status_code == 403, answer.text
+    assert 'error="insufficient_scope"' in answer.headers["www-authenticate"]
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    (entry,) = [row for row in log_rows(services) if row["seq"] > start]
+    assert (entry["action"], entry["outcome"], entry["reason"]) == (
+        "record.list",
+        "denied",
+        "insufficient_scope",
+    )
+    assert entry["record_types"] == ["health.immunisations"]
+    allowed = client.get("/api/v1/records", params={"type": "contact.phone"}, headers=bearer(token))
+    assert allowed.status_code == 200 and allowed.json()["items"] == []  # none yet: that is 200
