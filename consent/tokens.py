@@ -56,7 +56,12 @@ oauth_tokens = Table(
     Column("family_id", id_column_type(), nullable=False, index=True),
     Column("client_id", String(64), ForeignKey("oauth_clients.client_id"), nullable=False),
     Column("person_id", id_column_type(), nullable=False),
+    # The access token's scopes: the refresh request's `scope` may narrow them below the refresh
+    # token's (RFC 6749 §6), which is why the refresh token keeps its own.
     Column("scope", Text, nullable=False),
+    # The refresh token's scopes, NULL when the row has no refresh token. RFC 6749 §6: a rotated
+    # refresh token has exactly the scopes of the one it replaces, whatever the access token got.
+    Column("refresh_scope", Text, nullable=True),
     Column("access_hash", LargeBinary(32), nullable=False, unique=True),
     Column("refresh_hash", LargeBinary(32), nullable=True, unique=True),
     Column("issued_at", Timestamp, nullable=False),
@@ -120,11 +125,13 @@ class NewTokens:
     family_id: str
     client_id: str
     person_id: str
-    scope: str
+    scope: str  # the access token's
     access_token: str
     refresh_token: str | None
     issued_at: datetime
     access_expires_at: datetime
+    # The refresh token's scopes when they differ from the access token's (a narrowed refresh).
+    refresh_scope: str | None = None
 
 
 # The token endpoint's statements, built once so SQLAlchemy compiles each once (every refresh
@@ -153,6 +160,9 @@ def save_tokens(conn: Connection, new: NewTokens) -> str:
             "client_id": new.client_id,
             "person_id": new.person_id,
             "scope": new.scope,
+            "refresh_scope": None
+            if new.refresh_token is None
+            else (new.refresh_scope or new.scope),
             "access_hash": token_hash(new.access_token),
             "refresh_hash": None if new.refresh_token is None else token_hash(new.refresh_token),
             "issued_at": new.issued_at,

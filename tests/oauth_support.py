@@ -164,8 +164,10 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def refresh(http: Any, client: Registered, refresh_token: str) -> Any:
+def refresh(http: Any, client: Registered, refresh_token: str, scope: str | None = None) -> Any:
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    if scope is not None:
+        form["scope"] = scope
     if client.client_secret is None:
         form["client_id"] = client.client_id
     return http.post("/oauth/token", data=form, auth=client.auth)

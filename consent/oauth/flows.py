@@ -189,7 +189,11 @@ class RefreshTokenFlow(RefreshTokenGrant):  # type: ignore[misc]
         return refresh_token
 
     def save_token(self, token: dict[str, Any]) -> None:
-        """Rotate: retire the old refresh token and store the new pair in one transaction."""
+        """Rotate: retire the old refresh token and store the new pair in one transaction.
+
+        The access token gets the requested scopes; the new refresh token keeps the old one's
+        (RFC 6749 §6), as found: already within the grant's current scopes.
+        """
         old: StoredToken = self.request.refresh_token
         server = self.server
         now = server.clock()
@@ -208,6 +212,7 @@ class RefreshTokenFlow(RefreshTokenGrant):  # type: ignore[misc]
                         refresh_token=token.get("refresh_token"),
                         issued_at=now,
                         access_expires_at=now + server.access_token_ttl,
+                        refresh_scope=old.scope,
                     ),
                 )
                 server.token_event(conn, _event(TokenEventKind.REFRESHED, old, token["scope"]))

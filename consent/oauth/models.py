@@ -121,7 +121,9 @@ class StoredToken(TokenMixin):  # type: ignore[misc]
     client_id: str
     person_id: str
     organisation_id: str
-    scope: str  # effective: the token's scopes within the grant's current scopes
+    # Effective: the presented token's scopes (the access or the refresh token's, which a
+    # narrowed refresh makes differ) within the grant's current scopes.
+    scope: str
     purpose: str
     issued_at: datetime
     access_expires_at: datetime
@@ -190,6 +192,7 @@ def find_token(conn: Connection, token: str, hint: str | None, now: datetime) ->
 
 def _stored_token(row: Any, kind: str, now: datetime) -> StoredToken:
     live = row.grant_state == GrantState.ACTIVE.value and row.grant_expires_at > now
+    issued = row.refresh_scope if kind == "refresh_token" else row.scope
     return StoredToken(
         id=row.id,
         family_id=row.family_id,
@@ -197,7 +200,7 @@ def _stored_token(row: Any, kind: str, now: datetime) -> StoredToken:
         client_id=row.client_id,
         person_id=row.person_id,
         organisation_id=row.organisation_id,
-        scope=str(ScopeSet.parse(row.scope) & ScopeSet.parse(row.grant_scope)),
+        scope=str(ScopeSet.parse(issued) & ScopeSet.parse(row.grant_scope)),
         purpose=row.purpose,
         issued_at=row.issued_at,
         access_expires_at=row.access_expires_at,
