@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from consent.audit.checkpoints import OriginMismatch
 from pds.app import Services, build_services
 from pds.audit.cli import audit_cli
+from pds.audit.wiring import AuditOriginMisconfigured, check_log_origin
 from pds.backup import BackupError, backup, restore
 from pds.connections.cli import org
 from pds.db import Database
@@ -54,11 +56,16 @@ def _services() -> Services:
 
 
 class _Commands(click.Group):
-    """Invalid PDS_* settings end any command with one line naming them, not a traceback."""
+    """Invalid PDS_* settings (or a PDS_PUBLIC_URL naming another audit log) end any command
+    with one line naming them, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except AuditOriginMisconfigured as exc:
+            raise click.ClickException(str(exc)) from None
+        except OriginMismatch as exc:  # an append that reached a checkpoint, say
+            raise click.ClickException(str(AuditOriginMisconfigured(exc))) from None
         except ValidationError as exc:
             if exc.title != Settings.__name__:
                 raise
@@ -84,7 +91,8 @@ def serve(host: str, port: int, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
-    _services()  # fail fast, with a readable message, on bad keys or settings
+    # Fail fast, with a readable message, on bad keys or settings or another log's origin.
+    check_log_origin(_services().audit)
     Granian(
         "pds.app:create_app_from_env",
         address=host,

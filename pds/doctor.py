@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from pds.audit.health import verify_latest_checkpoint
+from pds.audit.health import checkpoint_origins, verify_latest_checkpoint
+from pds.audit.wiring import log_origin
 from pds.db import Database
 from pds.keystore import (
     FileKeyProvider,
@@ -66,19 +67,52 @@ def run_doctor(environ: dict[str, str] | None = None) -> list[Finding]:
     try:
         findings.extend(_database(db, material))
         if all(f.ok for f in findings if f.check in ("database", "migrations")):
-            findings.append(_audit(db))
+            findings.append(_audit(db, log_origin(settings.public_url)))
     finally:
         db.dispose()
     return findings
 
 
-def _audit(db: Database) -> Finding:
+def _audit(db: Database, configured: str) -> Finding:
     try:
+        origins = checkpoint_origins(db)
         ok, message = verify_latest_checkpoint(db)
     except Exception as exc:  # a log too damaged to even export is a finding, not a crash
-        ok, message = False, f"cannot rebuild the log ({type(exc).__name__})"
+        return Finding(
+            "audit",
+            False,
+            f"cannot rebuild the log ({type(exc).__name__})",
+            "stop writes, keep a copy of the database, compare with a backup",
+        )
+    if len(origins) > 1:
+        return _forked(origins, configured, message)
+    if origins and origins[0][0] != configured:
+        return Finding(
+            "audit",
+            False,
+            f"PDS_PUBLIC_URL names the audit log {configured}, but its checkpoints are signed as "
+            f"{origins[0][0]}",
+            "set PDS_PUBLIC_URL to the server's public URL (here and in cron): the server, "
+            "`pds audit checkpoint` and `pds audit key` refuse to sign until it names this log",
+        )
     fix = "" if ok else "stop writes, keep a copy of the database, compare with a backup"
     return Finding("audit", ok, message, fix)
+
+
+def _forked(origins: list[tuple[str, int, int]], configured: str, verified: str) -> Finding:
+    """Checkpoints under several origins: a process with another PDS_PUBLIC_URL signed some."""
+    signed = "; ".join(f"{name} at sizes {first}..{last}" for name, first, last in origins)
+    strays = [name for name, _, _ in origins if name != origins[0][0]]
+    return Finding(
+        "audit",
+        False,
+        f"checkpoints are signed under {len(origins)} origins ({signed}), so exports fail "
+        f"verification ({verified}); this process names the log {configured}",
+        f"a process with another PDS_PUBLIC_URL signed checkpoints (e.g. `pds audit checkpoint` "
+        f"from cron), which alone is not tampering: set PDS_PUBLIC_URL to the server's "
+        f"everywhere; keep a copy of the database, then delete the checkpoints signed as "
+        f"{', '.join(strays)} (audit_checkpoints.key_name) so that exports verify again",
+    )
 
 
 def _configuration(settings: Settings) -> Iterator[Finding]:

@@ -44,12 +44,27 @@ _SIZE = DriverStatement(
     )
 )
 _LATEST = select(audit_checkpoints).order_by(audit_checkpoints.c.tree_size.desc()).limit(1)
+_ORIGIN = (
+    select(audit_checkpoints.c.key_name).order_by(audit_checkpoints.c.tree_size.desc()).limit(1)
+)
 _AT_MOST = (
     select(audit_checkpoints)
     .where(audit_checkpoints.c.tree_size <= bindparam("size"))
     .order_by(audit_checkpoints.c.tree_size.desc())
     .limit(1)
 )
+
+
+class OriginMismatch(Exception):
+    """The log's checkpoints are signed under another origin than this signer's: never fork it."""
+
+    def __init__(self, stored: str, configured: str) -> None:
+        super().__init__(
+            f"the audit log's checkpoints are signed as {stored}, but this process would sign "
+            f"them as {configured}: refusing to sign a checkpoint of another log"
+        )
+        self.stored = stored
+        self.configured = configured
 
 
 @dataclass(frozen=True)
@@ -115,19 +130,38 @@ def checkpoints_between(conn: Connection, low: int, high: int) -> list[StoredChe
     return [_from_row(row) for row in rows]
 
 
+def stored_origin(conn: Connection) -> str | None:
+    """The origin the log is signed under (its latest checkpoint's); None before the first."""
+    return conn.execute(_ORIGIN).scalar_one_or_none()
+
+
 @dataclass(frozen=True)
 class CheckpointSigner:
-    """What signs checkpoints: the log's origin (also the key name) and the current key."""
+    """What signs checkpoints: the log's origin (also the key name) and the current key.
+
+    The origin is fixed by the first checkpoint: a signer configured with another one refuses.
+    """
 
     origin: str
     key: Callable[[], SigningKey]
+
+    def check_origin(self, conn: Connection) -> None:
+        """Raise OriginMismatch if the stored log is signed under another origin."""
+        stored = stored_origin(conn)
+        if stored is not None and stored != self.origin:
+            raise OriginMismatch(stored, self.origin)
 
 
 def publish(
     conn: Connection, signer: CheckpointSigner, size: int, now: datetime
 ) -> StoredCheckpoint:
-    """Sign and store a checkpoint at `size` (the caller holds the log lock); idempotent."""
+    """Sign and store a checkpoint at `size` (the caller holds the log lock); idempotent.
+
+    Raises OriginMismatch, storing nothing, if the log is signed under another origin.
+    """
     previous = latest_checkpoint(conn, at_most=size)
+    if previous is not None and previous.key_name != signer.origin:
+        raise OriginMismatch(previous.key_name, signer.origin)
     if previous is not None and previous.tree_size == size:
         return previous
     # Tiles first: then the root is a few stored subtree hashes plus at most 255 leaves, not a

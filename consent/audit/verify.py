@@ -304,6 +304,14 @@ def _header(line: str | bytes | None) -> dict[str, Any]:
         raise ExportError(f"not a {EXPORT_FORMAT} export: the first line is not JSON") from None
     if not isinstance(header, dict):
         raise ExportError(f"not a {EXPORT_FORMAT} export: the first line is not a JSON object")
+    if "format" not in header and "status" in header and "title" in header:
+        # An RFC 9457 problem saved in place of the export (e.g. curl without a session).
+        detail = f": {header['detail']}" if isinstance(header.get("detail"), str) else ""
+        raise ExportError(
+            f"not a {EXPORT_FORMAT} export: the file holds an error answer from the service "
+            f"({header['status']} {header['title']}{detail}); fetch the export again signed in "
+            f"as an auditor, or write one with `pds audit export`"
+        )
     if header.get("format") != EXPORT_FORMAT:
         raise ExportError(
             f"not a {EXPORT_FORMAT} export: the first line's format is {header.get('format')!r}"

@@ -11,17 +11,21 @@ import click
 from consent.audit.note import verifier_key
 from pds.app import Services, build_services
 from pds.audit.verify_cli import verify
+from pds.audit.wiring import check_log_origin
 from pds.keystore import KeyConfigurationError
 from pds.settings import load_settings
 
 
 @contextmanager
 def _services() -> Iterator[Services]:
+    """The services, for a configuration that names the stored log (else a clean refusal)."""
     try:
         services = build_services(load_settings())
     except KeyConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
     try:
+        # A shell without the server's PDS_PUBLIC_URL would sign (and print keys) for another log.
+        check_log_origin(services.audit)
         yield services
     finally:
         services.db.dispose()

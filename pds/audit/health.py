@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consent.audit.checkpoints import latest_checkpoint, log_size
 from consent.audit.export import prepare_export
-from consent.audit.models import audit_entries
+from consent.audit.models import audit_checkpoints, audit_entries
 from consent.audit.note import verifier_key
 from consent.audit.verify import verify_export
 from consent.storage import utcnow
@@ -55,3 +55,18 @@ def verify_latest_checkpoint(db: Database) -> tuple[bool, str]:
         return True, f"entries 1..{latest.tree_size} match the signed checkpoint"
     where = f" (first bad entry: {report.first_bad_seq})" if report.first_bad_seq else ""
     return False, "; ".join(report.problems) + where
+
+
+def checkpoint_origins(db: Database) -> list[tuple[str, int, int]]:
+    """Each origin checkpoints were signed under: (origin, first size, last size), oldest first.
+
+    More than one means a process configured for another origin signed some (a fork of the log).
+    """
+    size = audit_checkpoints.c.tree_size
+    with db.read() as conn:
+        rows = conn.execute(
+            select(audit_checkpoints.c.key_name, func.min(size), func.max(size))
+            .group_by(audit_checkpoints.c.key_name)
+            .order_by(func.min(size))
+        ).all()
+    return [(str(name), int(first), int(last)) for name, first, last in rows]

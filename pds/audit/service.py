@@ -270,6 +270,11 @@ class AuditorService:
                 every_seconds=self.checkpoint_every_seconds,
             )
 
+    def check_origin(self) -> None:
+        """Raise OriginMismatch if this process would sign under another origin than the log's."""
+        with self.db.read() as conn:
+            self.trail.log.signer.check_origin(conn)
+
     def publish_checkpoint(self) -> StoredCheckpoint:
         with self.db.write() as conn:
             return publish_current(conn, self.trail.log.signer, self.clock())

@@ -9,8 +9,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from litestar import Litestar
+from sqlalchemy.exc import DBAPIError
 
-from consent.audit.checkpoints import CheckpointSigner
+from consent.audit.checkpoints import CheckpointSigner, OriginMismatch
 from consent.audit.log import AuditLog
 from consent.grant_service import GrantService
 from consent.oauth.server import ConsentAuthorizationServer
@@ -41,6 +42,30 @@ def log_origin(public_url: str) -> str:
     """The checkpoint origin (and key name): the service's host and path, then `/audit`."""
     parts = urlsplit(public_url)
     return f"{parts.netloc}{parts.path.rstrip('/')}/audit"
+
+
+class AuditOriginMisconfigured(Exception):
+    """PDS_PUBLIC_URL names another audit log than the stored one: nothing may sign."""
+
+    def __init__(self, mismatch: OriginMismatch) -> None:
+        super().__init__(
+            f"{mismatch}; set PDS_PUBLIC_URL to the server's public URL (the one that gives "
+            f"{mismatch.stored})"
+        )
+
+
+def check_log_origin(audit: AuditServices) -> None:
+    """Refuse to run a process that would sign the stored log under another origin.
+
+    A database not reachable or not migrated yet is left to the readiness checks: signing
+    (`publish`) refuses another origin by itself whenever it comes to that.
+    """
+    try:
+        audit.auditor.check_origin()
+    except OriginMismatch as exc:
+        raise AuditOriginMisconfigured(exc) from None
+    except DBAPIError:
+        return
 
 
 def build_audit(settings: Settings, db: Database, keys: KeyStore) -> AuditServices:
@@ -75,10 +100,12 @@ def build_audit(settings: Settings, db: Database, keys: KeyStore) -> AuditServic
 
 
 def audit_lifespan(audit: AuditServices) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """Runs the audit scheduler while the application runs."""
+    """Runs the audit scheduler while the application runs; refuses to start on another origin."""
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        # Before serving or signing anything: a server with another origin would fork the log.
+        check_log_origin(audit)
         audit.scheduler.start()
         try:
             yield

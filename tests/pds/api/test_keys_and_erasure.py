@@ -30,6 +30,7 @@ def _cli(settings: Settings, *args: str) -> str:
         "PDS_DATA_DIR": str(settings.data_dir),
         "PDS_DATABASE_URL": settings.resolved_database_url,
         "PDS_ENVIRONMENT": "test",
+        "PDS_PUBLIC_URL": settings.public_url,  # the audit log's origin: else nothing signs
     }
     result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -8,12 +8,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
+from litestar.testing import TestClient
+from sqlalchemy import select
 
+from consent.audit.checkpoints import OriginMismatch
+from consent.audit.log import ActorType, AuditEvent
+from consent.audit.models import audit_checkpoints
 from consent.storage import utcnow
-from pds.app import Services
+from pds.app import Services, build_services, create_app
 from pds.audit.scheduler import AuditScheduler
 from pds.audit.service import AuditorService
+from pds.audit.wiring import AuditOriginMisconfigured
 from pds.cli import main
 from pds.settings import Settings, load_settings
 from tests.conftest import sign_up
@@ -56,12 +63,12 @@ def test_the_scheduler_runs_its_jobs_until_stopped() -> None:
     assert AuditScheduler(checkpoint, None, interval=0)._thread is None
 
 
-def _cli(settings: Settings, *args: str, retention: str = "") -> Any:
+def _cli(settings: Settings, *args: str, retention: str = "", public_url: str = "") -> Any:
     env = {
         "PDS_DATA_DIR": str(settings.data_dir),
         "PDS_DATABASE_URL": settings.resolved_database_url,
         "PDS_ENVIRONMENT": "test",
-        "PDS_PUBLIC_URL": settings.public_url,
+        "PDS_PUBLIC_URL": public_url or settings.public_url,
         "PDS_AUDIT_RETENTION_DAYS": retention,
     }
     return CliRunner().invoke(main, list(args), env=env)
@@ -146,3 +153,96 @@ def test_invalid_settings_are_one_line_naming_the_variable(settings: Settings) -
         "Error: invalid settings: PDS_AUDIT_RETENTION_DAYS: "
         "Input should be greater than or equal to 1"
     )
+
+
+def _checkpoints(services: Services) -> list[tuple[int, str]]:
+    with services.db.read() as conn:
+        rows = conn.execute(
+            select(audit_checkpoints.c.tree_size, audit_checkpoints.c.key_name).order_by(
+                audit_checkpoints.c.tree_size
+            )
+        )
+        return [(int(size), str(name)) for size, name in rows]
+
+
+MISMATCH = (
+    "Error: the audit log's checkpoints are signed as testserver.local/audit, but this process "
+    "would sign them as 127.0.0.1:8000/audit: refusing to sign a checkpoint of another log; "
+    "set PDS_PUBLIC_URL to the server's public URL (the one that gives testserver.local/audit)"
+)
+
+
+def test_a_shell_without_the_servers_public_url_signs_nothing(
+    client: Any, settings: Settings, services: Services, tmp_path: Path
+) -> None:
+    """Found in audit: cron's `pds audit checkpoint` without PDS_PUBLIC_URL stored a checkpoint
+    under another origin, and every later export failed verification."""
+    sign_up(client)
+    assert _cli(settings, "audit", "checkpoint").exit_code == 0
+    client.get("/api/v1/me/records")
+    elsewhere = "http://127.0.0.1:8000"
+    for command in (["checkpoint"], ["key"], ["export", str(tmp_path / "log.ndjson")]):
+        refused = _cli(settings, "audit", *command, public_url=elsewhere)
+        assert refused.exit_code == 1, command
+        assert refused.output.strip() == MISMATCH, command
+    assert _checkpoints(services) == [(1, "testserver.local/audit")]  # nothing stored
+    assert not (tmp_path / "log.ndjson").exists()
+    # The server's own origin still signs, and its export verifies.
+    signed = _cli(settings, "audit", "checkpoint")
+    assert signed.exit_code == 0 and signed.output.startswith("testserver.local/audit\n2\n")
+    assert _cli(settings, "audit", "export", str(tmp_path / "log.ndjson")).exit_code == 0
+    assert _cli(settings, "audit", "verify", str(tmp_path / "log.ndjson")).exit_code == 0
+
+
+def test_nothing_signs_another_origins_checkpoint(
+    client: Any, settings: Settings, services: Services
+) -> None:
+    """The server's own checkpointing (every N entries, every T seconds) refuses too."""
+    sign_up(client)
+    services.audit.auditor.publish_checkpoint()
+    other = build_services(settings.model_copy(update={"public_url": "http://127.0.0.1:8000"}))
+    try:
+        later = utcnow() + timedelta(seconds=61)  # T has passed: a checkpoint is due
+        auditor = AuditorService(
+            other.audit.trail, checkpoint_every_seconds=60, retention=None, clock=lambda: later
+        )
+        client.get("/api/v1/me/records")
+        with pytest.raises(OriginMismatch):
+            auditor.checkpoint_if_due()
+        with pytest.raises(OriginMismatch), other.db.write() as conn:
+            for _ in range(other.audit.trail.log.checkpoint_every):  # reaches a multiple of N
+                other.audit.trail.log.append(conn, AuditEvent("audit.prune", ActorType.SYSTEM))
+    finally:
+        other.db.dispose()
+    assert _checkpoints(services) == [(1, "testserver.local/audit")]
+
+
+def test_a_server_with_another_public_url_does_not_start(
+    client: Any, settings: Settings, services: Services
+) -> None:
+    sign_up(client)
+    services.audit.auditor.publish_checkpoint()
+    elsewhere = settings.model_copy(update={"public_url": "http://127.0.0.1:8000"})
+    other = build_services(elsewhere)
+    try:
+        with pytest.raises(ExceptionGroup) as caught, TestClient(create_app(elsewhere, other)):
+            pass
+        assert caught.group_contains(AuditOriginMisconfigured, match="set PDS_PUBLIC_URL")
+    finally:
+        other.db.dispose()
+    served = _cli(settings, "serve", public_url="http://127.0.0.1:8000")
+    assert served.exit_code == 1 and served.output.strip() == MISMATCH
+
+
+def test_verify_names_an_error_answer_saved_in_place_of_an_export(
+    settings: Settings, new_client: Any, tmp_path: Path
+) -> None:
+    """Found in audit: a saved 401 was reported as "the first line's format is None"."""
+    answer = new_client().get("/api/v1/audit/export")  # nobody signed in
+    assert answer.status_code == 401
+    (tmp_path / "audit.ndjson").write_text(answer.text)
+    result = _cli(settings, "audit", "verify", str(tmp_path / "audit.ndjson"))
+    assert result.exit_code == 1
+    assert "the file holds an error answer from the service (401 Unauthorized" in result.output
+    assert "signed in as an auditor" in result.output
+    assert "format is None" not in result.output

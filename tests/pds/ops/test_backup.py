@@ -22,6 +22,7 @@ def _cli(settings: Settings, *args: str) -> Any:
         "PDS_DATA_DIR": str(settings.data_dir),
         "PDS_DATABASE_URL": settings.resolved_database_url,
         "PDS_ENVIRONMENT": "test",
+        "PDS_PUBLIC_URL": settings.public_url,  # the audit log's origin: else nothing signs
     }
     return CliRunner().invoke(main, list(args), env=env)
 

@@ -13,11 +13,12 @@ from tests.conftest import sign_up
 from tests.pds.ops.schema import schema_version
 
 
-def _doctor(settings: Settings) -> Any:
+def _doctor(settings: Settings, public_url: str | None = None) -> Any:
     env = {
         "PDS_DATA_DIR": str(settings.data_dir),
         "PDS_DATABASE_URL": settings.resolved_database_url,
         "PDS_ENVIRONMENT": "test",
+        "PDS_PUBLIC_URL": public_url or settings.public_url,
     }
     return CliRunner().invoke(main, ["doctor"], env=env)
 
@@ -69,3 +70,33 @@ def test_doctor_checks_the_audit_log_against_its_latest_checkpoint(
     result = _doctor(settings)
     assert result.exit_code == 1, result.output
     assert "[FAIL] audit" in result.output
+
+
+def test_doctor_names_a_public_url_of_another_log_as_the_cause(
+    client: Any, settings: Settings, services: Any
+) -> None:
+    """Found in audit: from a shell without the server's PDS_PUBLIC_URL, doctor hinted at
+    tampering (the log's checkpoints were then signed under two origins)."""
+    sign_up(client)
+    services.audit.auditor.publish_checkpoint()
+    result = _doctor(settings, public_url="http://127.0.0.1:8000")
+    assert result.exit_code == 1
+    assert (
+        "[FAIL] audit: PDS_PUBLIC_URL names the audit log 127.0.0.1:8000/audit, but its "
+        "checkpoints are signed as testserver.local/audit"
+    ) in result.output
+    assert "set PDS_PUBLIC_URL to the server's public URL" in result.output
+    assert "compare with a backup" not in result.output
+    # A log forked before the fix (a checkpoint stored under another origin): the cause is named.
+    with services.db.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_checkpoints (tree_size, root, created_at, note, key_name, "
+                "public_key, frontier) SELECT tree_size + 1, root, created_at, note, "
+                "'127.0.0.1:8000/audit', public_key, frontier FROM audit_checkpoints"
+            )
+        )
+    forked = _doctor(settings).output
+    assert "checkpoints are signed under 2 origins" in forked
+    assert "a process with another PDS_PUBLIC_URL signed checkpoints" in forked
+    assert "delete the checkpoints signed as 127.0.0.1:8000/audit" in forked
