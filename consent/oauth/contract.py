@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from consent.examples import NamedExample, example_config
 from consent.oauth.models import CONFIDENTIAL_AUTH_METHODS, GRANT_TYPES, PUBLIC_AUTH_METHOD
+from consent.organisations import MAX_REDIRECT_URIS, MAX_URI_LENGTH
 
 FORM = "application/x-www-form-urlencoded"
 # Made-up values for the examples.
@@ -220,7 +221,8 @@ def _string(description: str, **extra: Any) -> dict[str, Any]:
 
 # RFC 6749 §3.2: unknown parameters are ignored, but no parameter may be repeated.
 _OTHER_PARAMETER = {"type": "string"}
-_OTHER_METADATA = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+# RFC 7591 §2: metadata this server does not use (extensions, e.g. OpenID's) is ignored.
+_OTHER_METADATA: dict[str, Any] = {}
 _CLIENT_FIELDS = {
     "client_id": _string("alone for a public client; with client_secret for client_secret_post"),
     "client_secret": _string("client_secret_post only; prefer HTTP Basic"),
@@ -293,12 +295,37 @@ def registration_schema(scope_pattern: str) -> dict[str, Any]:
             "redirect_uris": {
                 "type": "array",
                 "minItems": 1,
+                "maxItems": MAX_REDIRECT_URIS,
                 "items": _string(
-                    "exact, absolute, no fragment; https (http on loopback only)",
+                    "exact, absolute, no fragment; https (http on loopback only); RFC 3986 "
+                    "characters only",
                     format="uri",
-                    pattern=r"^(https://[^/?#*@:]+|http://(127\.0\.0\.1|localhost))[^#*@]*$",
+                    maxLength=MAX_URI_LENGTH,
+                    pattern=r"^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost))"
+                    r"[A-Za-z0-9\-._~:/?\[\]!$&'()+,;=%]*$",
                 ),
             },
+            # Kept only when the registration founds the organisation: then an https URL (500
+            # characters at most); ignored otherwise, so the schema cannot say more.
+            "client_uri": _string("a new organisation's website"),
+            "policy_uri": _string("a new organisation's privacy policy"),
+            **{
+                name: {"type": "string", "description": "accepted, not kept"}
+                for name in (
+                    "logo_uri",
+                    "tos_uri",
+                    "jwks_uri",
+                    "software_id",
+                    "software_version",
+                    "software_statement",
+                )
+            },
+            "contacts": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "accepted, not kept",
+            },
+            "jwks": {"type": "object", "description": "accepted, not kept"},
             "scope": _string("the scopes the client may ask for", pattern=scope_pattern),
             "token_endpoint_auth_method": {
                 "enum": [*CONFIDENTIAL_AUTH_METHODS, PUBLIC_AUTH_METHOD],
