@@ -41,6 +41,7 @@ from pds.contract import StrictModelSchemas, openapi_config
 from pds.cors import browser_app_origins, cors_headers, cors_middleware
 from pds.db import Database
 from pds.dependencies import constant
+from pds.forwarded import forwarded_for_middleware
 from pds.gc_pauses import freeze_startup_objects
 from pds.health import ReadinessCheck, core_readiness_checks, health_routes
 from pds.json_bodies import JsonBodyRequest
@@ -217,6 +218,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         before_send=[renewed_session_hook(settings)],
         request_class=JsonBodyRequest,
         middleware=[
+            # Behind trusted proxies the client's address comes from X-Forwarded-For.
+            *forwarded_for_middleware(settings.trusted_proxies),
             request_id_middleware,
             # Only for what a browser-based OAuth app calls, and the public documents.
             cors_middleware(browser_app_origins(services.db)),

@@ -5,6 +5,11 @@ Built on Litestar's rate-limit middleware, one instance per group so each group 
 window. Sign-in, sign-up and OAuth endpoints are limited per client address; record writes per
 credential (session cookie or bearer token, hashed), so many field workers behind one NAT do not
 share a budget. Limits are per process: with several workers, the effective limit is multiplied.
+
+The client address is the TCP peer's, or, behind a proxy named in `PDS_TRUSTED_PROXIES`, the one
+`pds.forwarded` took from X-Forwarded-For (it rewrites the request's client before these run).
+The token endpoint is limited per address, not per client id: the id is the caller's unverified
+claim when the limit is counted, so keying on it would let one address buy a budget per made-up id.
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "PDS_"
 
@@ -67,6 +69,12 @@ class Settings(BaseSettings):
     rate_limit_record_writes_per_minute: int = Field(
         120, ge=0, description="record writes per credential per minute"
     )
+    # NoDecode: the environment gives a comma-separated list, not JSON.
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
+        (),
+        description="comma-separated addresses or CIDR networks of the reverse proxies whose "
+        "X-Forwarded-For names the client (empty: trust none, limit per TCP peer)",
+    )
     receipt_jurisdiction: str = Field(
         "IN",
         min_length=2,
@@ -123,6 +131,20 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        """`10.0.0.5, 192.168.0.0/16, ::1`: each an address or a network (no host bits set)."""
+        if not isinstance(value, str):
+            return value
+        networks = []
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                networks.append(ip_network(item))
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or CIDR network: {item!r} ({exc})") from None
+        return tuple(networks)
 
     @field_validator("audit_retention_days", mode="before")
     @classmethod

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from pds.app import build_services
+from pds.cli import main
 from pds.keystore import (
     EnvKeyProvider,
     FileKeyProvider,
@@ -31,6 +33,43 @@ def test_settings_read_the_given_environment_only(tmp_path: Path) -> None:
 def test_bad_setting_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="session_ttl_seconds"):
         load_settings({"PDS_SESSION_TTL_SECONDS": "ten"})
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    settings = load_settings({"PDS_TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8 ,::1,"})
+    assert [str(network) for network in settings.trusted_proxies] == [
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+        "::1/128",
+    ]
+    assert load_settings({}).trusted_proxies == ()  # the default: trust nobody
+    for bad, named in (("10.0.0.1, nginx", "'nginx'"), ("10.0.0.5/24", "host bits set")):
+        with pytest.raises(ValueError, match=f"trusted_proxies[\\s\\S]*{named}"):
+            load_settings({"PDS_TRUSTED_PROXIES": bad})
+
+
+def test_trusted_proxies_come_from_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A comma-separated list, not the JSON pydantic-settings expects of a list by default."""
+    monkeypatch.setenv("PDS_TRUSTED_PROXIES", "10.0.0.1,10.1.0.0/16")
+    assert [str(network) for network in load_settings().trusted_proxies] == [
+        "10.0.0.1/32",
+        "10.1.0.0/16",
+    ]
+
+
+def test_a_bad_trusted_proxy_stops_the_command_with_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["migrate"],
+        env={"PDS_DATA_DIR": str(tmp_path), "PDS_TRUSTED_PROXIES": "127.0.0.1,proxy.internal"},
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: invalid settings: PDS_TRUSTED_PROXIES: "
+        "Value error, not an IP address or CIDR network: 'proxy.internal'"
+    )
 
 
 def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
