@@ -122,6 +122,14 @@ class _Verifier:
         self.saved = saved
         self.report = report
         self.final = self._open(header.get("checkpoint"), "the header's checkpoint")
+        # The header repeats the signed checkpoint's origin and size for a reader: an edit there
+        # would mislead one without failing anything else.
+        for name, signed in (("origin", self.final.origin), ("tree_size", self.final.size)):
+            stated = header.get(name)
+            if type(stated) is not type(signed) or stated != signed:
+                raise ExportError(
+                    f"the header's {name} {stated!r} is not its signed checkpoint's ({signed!r})"
+                )
         start = header.get("start") or {}
         if not isinstance(start, dict):
             raise ExportError("the header's start is not an object")

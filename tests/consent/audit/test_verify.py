@@ -263,3 +263,21 @@ def test_every_one_bit_change_of_an_entry_line_is_caught(export: tuple[list[str]
         if _verify([*lines[:4], flipped, *lines[5:]], key):
             missed.append((at, line[at]))
     assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("origin", "evil.example/audit"), ("tree_size", 50), ("tree_size", "30"), ("origin", None)],
+)
+def test_a_header_that_misstates_its_signed_checkpoint_is_named(
+    export: tuple[list[str], str], field: str, value: object
+) -> None:
+    """Found in review: the header's origin and size could be edited and the export still
+    verified, so an auditor reading the header read false figures."""
+    lines, key = export
+    header = json.loads(lines[0])
+    assert (header["origin"], header["tree_size"]) == (ORIGIN, 30)  # what the service writes
+    edited = {**header, field: value}
+    [text] = _problems([json.dumps(edited) + "\n", *lines[1:]], key)
+    signed = {"origin": ORIGIN, "tree_size": 30}[field]
+    assert text == f"the header's {field} {value!r} is not its signed checkpoint's ({signed!r})"
