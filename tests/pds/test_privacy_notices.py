@@ -17,13 +17,21 @@ from consent.organisations import (
     create_organisation,
     find_organisation_by_name,
     organisations,
+    register_client,
 )
 from consent.registration import issue_registration_token
 from pds.app import Services
 from pds.cli import main
 from pds.settings import Settings
 from tests.conftest import sign_up
-from tests.oauth_support import authorization_params, decide, pkce, redirect_query, register
+from tests.oauth_support import (
+    Registered,
+    authorization_params,
+    decide,
+    pkce,
+    redirect_query,
+    register,
+)
 
 POLICY = "https://asha.example.org/privacy"
 WEBSITE = "https://asha.example.org"
@@ -213,3 +221,29 @@ def test_a_page_that_is_not_a_public_https_url_is_refused(
     assert body["error_description"].startswith(f"{name} {why}"), body
     with services.db.read() as conn:
         assert find_organisation_by_name(conn, "Registered NGO") is None
+
+
+def test_an_app_named_as_its_organisation_is_not_named_twice(
+    client: Any, services: Services
+) -> None:
+    """Found in review: `pds org create` names the client after the organisation, and the
+    consent screen read "Seva Health Trust uses Seva Health Trust"."""
+    sign_up(client)
+    with services.db.write() as conn:
+        organisation_id = create_organisation(conn, name="Seva Health Trust")
+        issued = register_client(
+            conn,
+            organisation_id=organisation_id,
+            client_name="Seva Health Trust",
+            redirect_uris=["https://seva.example.org/cb"],
+            allowed_scopes=["contact.phone:read"],
+            public=True,
+        )
+    ngo = Registered(organisation_id, issued.client_id, None, "https://seva.example.org/cb")
+    _, challenge = pkce()
+    page = client.get(
+        "/oauth/authorize", params=authorization_params(ngo, "contact.phone:read", challenge)
+    )
+    assert page.status_code == 200, page.text
+    assert "uses <strong>" not in page.text
+    assert '<p class="lead">It wants this access <strong>' in page.text
