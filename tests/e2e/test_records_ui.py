@@ -226,7 +226,14 @@ def test_settings_export_password_erase_and_error_pages(live_server: LiveServer,
     page.get_by_label("New password", exact=True).fill("a new long passphrase")
     page.get_by_label("New password again").fill("a different one")
     page.get_by_role("button", name="Change password").click()
-    assert page.get_by_text("The two new passwords are different.").is_visible()
+    assert (
+        page.locator("#confirm_password-error")
+        .inner_text()
+        .endswith("The two new passwords are different.")
+    )
+    summary = page.get_by_role("alert").get_by_role("link")
+    assert summary.inner_text() == "New password again: The two new passwords are different."
+    assert summary.is_visible()  # at the top, not far down a phone's screen
     check_accessibility(page, "settings with errors")
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password", exact=True).fill("a new long passphrase")

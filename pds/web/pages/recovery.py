@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 from litestar.response import Template
@@ -19,7 +19,12 @@ from pds.people.recovery import AccountRecovery, RecoveryFailed
 from pds.people.service import InvalidCredentials, Principal
 from pds.web.i18n import N_
 from pds.web.pages.common import page
-from pds.web.pages.settings import MISMATCH, PASSWORD_RULE, WRONG_PASSWORD
+from pds.web.pages.settings import (
+    MISMATCH,
+    PASSWORD_RULE,
+    WRONG_PASSWORD,
+    settings_with_errors,
+)
 
 Form = URLEncodedBody[dict[str, str]]
 
@@ -60,6 +65,7 @@ def recover_submit(data: Form, recovery: NamedDependency[AccountRecovery]) -> Te
 
 @post("/settings/recovery-code", sync_to_thread=True)
 def new_code_submit(
+    request: Request[Any, Any, Any],
     data: Form,
     person: NamedDependency[Principal],
     recovery: NamedDependency[AccountRecovery],
@@ -67,8 +73,7 @@ def new_code_submit(
     try:
         code = recovery.replace_code(person.person_id, data.get("recovery_password", ""))
     except InvalidCredentials:
-        errors = {"recovery_password": WRONG_PASSWORD}
-        return page("settings.html", section="settings", errors=errors, status_code=422)
+        return settings_with_errors(request, {"recovery_password": WRONG_PASSWORD})
     return show_code(code, "settings", section="settings")
 
 

@@ -33,6 +33,31 @@ MISMATCH = N_("The two new passwords are different.")
 WORD_MISSING = N_("Type the word exactly as shown.")
 
 
+# The settings page's password fields, for the error summary that links to each (msgids).
+FIELD_LABELS = {
+    "current_password": N_("Current password"),
+    "new_password": N_("New password"),
+    "confirm_password": N_("New password again"),
+    "recovery_password": N_("Your password"),
+}
+
+
+def settings_with_errors(request: Request[Any, Any, Any], errors: dict[str, str]) -> Template:
+    """The settings page after a refused form: the errors listed at the top, each linked to its
+    field (the forms are far down a phone's screen), and "Error:" in the title."""
+    _ = translator(request)
+    summary = [(name, label, _(errors[name])) for name, label in FIELD_LABELS.items()
+               if name in errors]  # fmt: skip
+    return page(
+        "settings.html",
+        section="settings",
+        errors=errors,
+        field_errors=summary,
+        failed=True,
+        status_code=422,
+    )
+
+
 @get("/settings", sync_to_thread=False)
 def settings_page(person: Person, done: FromQuery[str | None] = None) -> Template:
     return page("settings.html", section="settings", errors={}, notice=notice(done))
@@ -76,7 +101,7 @@ def change_password(
         except PasswordPolicyError:
             errors["new_password"] = PASSWORD_RULE
     if errors:
-        return page("settings.html", section="settings", errors=errors, status_code=422)
+        return settings_with_errors(request, errors)
     return Redirect("/settings?done=password-changed")
 
 

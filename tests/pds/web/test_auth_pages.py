@@ -184,6 +184,10 @@ def test_settings_makes_a_new_recovery_code_with_the_password(client: Any, new_c
     path = "/settings/recovery-code"
     wrong = _post_form(client, path, {"recovery_password": "not it"}, on="/settings")
     assert wrong.status_code == 422 and 'id="recovery_password-error"' in wrong.text
+    # Found in review: the only message was far down a phone's screen, out of sight.
+    assert "<title>Error: Settings" in wrong.text
+    assert wrong.text.index('class="error-summary"') < wrong.text.index('id="password"')
+    assert '<a href="#recovery_password">Your password: This password is wrong.</a>' in wrong.text
     made = _post_form(client, path, {"recovery_password": PASSWORD}, on="/settings")
     assert made.status_code == 200 and "The old one no longer works." in made.text
     new = _code(made.text)
