@@ -168,6 +168,18 @@ def new_client(app: Litestar) -> Iterator[Any]:
     yield factory
 
 
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a `pds` command a test runs on the test's own service: its database,
+    data and public URL (the audit log's origin: a command naming another refuses to sign)."""
+    return {
+        "PDS_DATA_DIR": str(settings.data_dir),
+        "PDS_DATABASE_URL": settings.resolved_database_url,
+        "PDS_ENVIRONMENT": "test",
+        "PDS_PUBLIC_URL": settings.public_url,
+        **extra,
+    }
+
+
 PASSWORD = "correct horse battery staple"
 
 

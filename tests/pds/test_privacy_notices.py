@@ -23,7 +23,7 @@ from consent.registration import issue_registration_token
 from pds.app import Services
 from pds.cli import main
 from pds.settings import Settings
-from tests.conftest import sign_up
+from tests.conftest import cli_env, sign_up
 from tests.oauth_support import (
     Registered,
     authorization_params,
@@ -122,12 +122,7 @@ def test_an_organisation_page_must_be_a_public_https_url(services: Services, url
 
 
 def _cli(settings: Settings, *args: str) -> Any:
-    env = {
-        "PDS_DATA_DIR": str(settings.data_dir),
-        "PDS_DATABASE_URL": settings.resolved_database_url,
-        "PDS_ENVIRONMENT": "test",
-        "PDS_PUBLIC_URL": settings.public_url,  # the audit log's origin: else nothing signs
-    }
+    env = cli_env(settings)
     return CliRunner().invoke(main, list(args), env=env)
 
 

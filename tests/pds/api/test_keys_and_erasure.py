@@ -20,18 +20,13 @@ from pds.keystore import FileKeyProvider
 from pds.people.models import data_keys
 from pds.records.models import record_versions
 from pds.settings import Settings
-from tests.conftest import PASSWORD, TEST_ORIGIN, sign_up
+from tests.conftest import PASSWORD, TEST_ORIGIN, cli_env, sign_up
 
 PHONE = {"type": "contact.phone", "value": {"number": "+919876543210"}}
 
 
 def _cli(settings: Settings, *args: str) -> str:
-    env = {
-        "PDS_DATA_DIR": str(settings.data_dir),
-        "PDS_DATABASE_URL": settings.resolved_database_url,
-        "PDS_ENVIRONMENT": "test",
-        "PDS_PUBLIC_URL": settings.public_url,  # the audit log's origin: else nothing signs
-    }
+    env = cli_env(settings)
     result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.output

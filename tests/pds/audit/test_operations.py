@@ -23,7 +23,7 @@ from pds.audit.service import AuditorService
 from pds.audit.wiring import AuditOriginMisconfigured
 from pds.cli import main
 from pds.settings import Settings, load_settings
-from tests.conftest import sign_up
+from tests.conftest import cli_env, sign_up
 
 
 def test_a_checkpoint_at_least_every_t_seconds(client: Any, services: Services) -> None:
@@ -64,13 +64,11 @@ def test_the_scheduler_runs_its_jobs_until_stopped() -> None:
 
 
 def _cli(settings: Settings, *args: str, retention: str = "", public_url: str = "") -> Any:
-    env = {
-        "PDS_DATA_DIR": str(settings.data_dir),
-        "PDS_DATABASE_URL": settings.resolved_database_url,
-        "PDS_ENVIRONMENT": "test",
-        "PDS_PUBLIC_URL": public_url or settings.public_url,
-        "PDS_AUDIT_RETENTION_DAYS": retention,
-    }
+    env = cli_env(
+        settings,
+        PDS_PUBLIC_URL=public_url or settings.public_url,
+        PDS_AUDIT_RETENTION_DAYS=retention,
+    )
     return CliRunner().invoke(main, list(args), env=env)
 
 

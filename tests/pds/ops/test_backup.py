@@ -12,18 +12,13 @@ from click.testing import CliRunner
 
 from pds.cli import main
 from pds.settings import Settings
-from tests.conftest import PASSWORD, sign_up
+from tests.conftest import PASSWORD, cli_env, sign_up
 
 PHONE = {"type": "contact.phone", "value": {"number": "+919876543210"}}
 
 
 def _cli(settings: Settings, *args: str) -> Any:
-    env = {
-        "PDS_DATA_DIR": str(settings.data_dir),
-        "PDS_DATABASE_URL": settings.resolved_database_url,
-        "PDS_ENVIRONMENT": "test",
-        "PDS_PUBLIC_URL": settings.public_url,  # the audit log's origin: else nothing signs
-    }
+    env = cli_env(settings)
     return CliRunner().invoke(main, list(args), env=env)
 
 

@@ -9,17 +9,12 @@ from sqlalchemy import text
 
 from pds.cli import main
 from pds.settings import Settings
-from tests.conftest import sign_up
+from tests.conftest import cli_env, sign_up
 from tests.pds.ops.schema import schema_version
 
 
 def _doctor(settings: Settings, public_url: str | None = None) -> Any:
-    env = {
-        "PDS_DATA_DIR": str(settings.data_dir),
-        "PDS_DATABASE_URL": settings.resolved_database_url,
-        "PDS_ENVIRONMENT": "test",
-        "PDS_PUBLIC_URL": public_url or settings.public_url,
-    }
+    env = cli_env(settings, PDS_PUBLIC_URL=public_url or settings.public_url)
     return CliRunner().invoke(main, ["doctor"], env=env)
 
 
