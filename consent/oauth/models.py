@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 from sqlalchemy import Connection, bindparam, select
@@ -18,6 +19,7 @@ from consent.grants import GrantState, grants
 from consent.organisations import Client
 from consent.scopes import InvalidScope, ScopeSet
 from consent.tokens import oauth_codes, oauth_tokens
+from consent.uris import is_uri_text
 from crypto.lookup import token_hash
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -50,7 +52,15 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         # Simple string comparison (RFC 9700 §4.1.3): no normalisation, no prefix, no wildcard.
-        return redirect_uri in self.client.redirect_uris
+        if redirect_uri in self.client.redirect_uris:
+            return True
+        # Except the port of a loopback IP literal (RFC 8252 §7.3, RFC 9700 §2.1): a native app
+        # listens on whatever port is free at the time.
+        requested = _loopback_without_port(redirect_uri)
+        return requested is not None and any(
+            _loopback_without_port(registered) == requested
+            for registered in self.client.redirect_uris
+        )
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.client.check_secret(client_secret)
@@ -66,6 +76,22 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in GRANT_TYPES
+
+
+def _loopback_without_port(uri: str) -> str | None:
+    """`http://127.0.0.1:PORT/path?query` (or `[::1]`) without its port; None for any other URI,
+    `localhost` included (RFC 8252 §7.3: a name may not resolve to the loopback)."""
+    if not is_uri_text(uri):
+        return None
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "::1") or "@" in parts.netloc:
+        return None
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        return None
+    host = "[::1]" if parts.hostname == "::1" else "127.0.0.1"
+    return urlunsplit(("http", host, parts.path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,6 +63,37 @@ def test_redirect_uri_mutants_get_an_error_page_and_no_redirect(
         assert response.status_code == 400, mutant
         assert "location" not in response.headers, mutant
         assert "cannot continue" in response.text
+
+
+def test_a_native_apps_loopback_redirect_may_use_any_port(client: Any, services: Services) -> None:
+    """RFC 8252 §7.3 (RFC 9700 §2.1): a loopback IP literal's port is whatever the app found
+    free; everything else about the URI still matches exactly. Found in review: refused."""
+    sign_up(client)
+    registered = "http://127.0.0.1:8765/callback"
+    app = register(services, public=True, redirect_uri=registered)
+    verifier, challenge = pkce()
+    elsewhere = replace(app, redirect_uri="http://127.0.0.1:49152/callback")
+    answer = decide(client, authorization_params(elsewhere, SCOPE, challenge))
+    assert answer.headers["location"].startswith("http://127.0.0.1:49152/callback?code=")
+    tokens = exchange(client, elsewhere, redirect_query(answer)["code"], verifier)
+    assert tokens.status_code == 200, tokens.text
+    for mutant in (
+        "http://127.0.0.1:49152/callback/",  # the path still matches exactly
+        "http://127.0.0.1:49152/callback?x=1",
+        "http://localhost:49152/callback",  # a name, not the loopback literal
+        "https://127.0.0.1:49152/callback",
+        "http://evil@127.0.0.1:49152/callback",
+        "http://127.0.0.1:99999/callback",
+        "http://127.0.0.2:49152/callback",
+    ):
+        params = authorization_params(app, SCOPE, challenge, redirect_uri=mutant)
+        refused = client.get("/oauth/authorize", params=params, follow_redirects=False)
+        assert refused.status_code == 400 and "location" not in refused.headers, mutant
+    other = register(services, name="Web NGO", redirect_uri="https://ngo.example.org:443/cb")
+    params = authorization_params(
+        other, SCOPE, challenge, redirect_uri="https://ngo.example.org/cb"
+    )
+    assert client.get("/oauth/authorize", params=params).status_code == 400  # not for https
 
 
 def test_unknown_or_missing_client_is_an_error_page(client: Any, services: Services) -> None:
