@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -112,7 +113,14 @@ def receipt_verify(files: tuple[IO[str], ...], jwks_source: str | None) -> None:
             result = {"valid": True, "chain": True, **asdict(replayed)}
     except InvalidReceipt as exc:
         raise click.ClickException(f"INVALID: {exc}") from None
-    click.echo(json.dumps(result, indent=2, default=str))
+    click.echo(json.dumps(result, indent=2, default=_json_value))
+
+
+def _json_value(value: object) -> str:
+    """Times as the receipts write them (RFC 3339, UTC, `Z`); anything else as text."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
 
 
 @click.group()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -85,6 +86,10 @@ def test_verify_a_receipt_offline_with_a_jwks_file_or_url(
     both = [first, _write(tmp_path / "second.jws", chain[1].jws)]
     result = _pds(settings, "receipt", "verify", *both, "--jwks", jwks_file)
     assert result.exit_code == 0 and json.loads(result.output)["scopes"] == [PHONE]
+    # As the receipts write times (RFC 3339), not Python's "2027-02-22 17:35:05+00:00".
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", json.loads(result.output)["expires_at"]
+    )
     piped = _pds(settings, "receipt", "verify", "-", "--jwks", jwks_file, stdin=chain[1].jws)
     assert piped.exit_code == 0, piped.output
 
