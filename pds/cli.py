@@ -256,6 +256,9 @@ def user_create(email: str, role: str, password_stdin: bool) -> None:
         raise click.ClickException("an account with this email exists") from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    # Its sign-up entry is the account's own; this one says an operator made it, and with which
+    # role (an auditor or admin account is a grant of power an auditor will look for).
+    services.audit.trail.operator_action(f"admin.user.create.{role}", person_id=person_id)
     click.echo(json.dumps({"id": person_id, "role": role}))
 
 

@@ -129,20 +129,28 @@ class AuditTrail:
         *,
         organisation_id: str | None = None,
         client_id: str | None = None,
+        person_id: str | None = None,
     ) -> None:
-        """An operator's command-line action (actor `admin`, id `cli`), in `conn` if given."""
-        event = AuditEvent(
-            action,
-            ActorType.ADMIN,
-            actor_id="cli",
-            organisation_id=organisation_id,
-            client_id=client_id,
-        )
-        if conn is not None:
+        """An operator's command-line action (actor `admin`, id `cli`), in `conn` if given;
+        `person_id`: the account it concerns, named by its pseudonym."""
+
+        def append(conn: Connection) -> None:
+            subject = None if person_id is None else self.pseudonym(conn, person_id)
+            event = AuditEvent(
+                action,
+                ActorType.ADMIN,
+                actor_id="cli",
+                subject=subject,
+                organisation_id=organisation_id,
+                client_id=client_id,
+            )
             self.append(conn, event)
+
+        if conn is not None:
+            append(conn)
             return
         with self.db.write() as own:
-            self.append(own, event)
+            append(own)
 
     def record(self, make: EventFactory, reason: str | None = None) -> None:
         """Write one entry in its own transaction (never call it inside another write)."""

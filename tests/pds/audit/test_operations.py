@@ -24,6 +24,7 @@ from pds.audit.wiring import AuditOriginMisconfigured
 from pds.cli import main
 from pds.settings import Settings, load_settings
 from tests.conftest import cli_env, sign_up
+from tests.pds.audit.support import log_rows
 
 
 def test_a_checkpoint_at_least_every_t_seconds(client: Any, services: Services) -> None:
@@ -244,3 +245,26 @@ def test_verify_names_an_error_answer_saved_in_place_of_an_export(
     assert "the file holds an error answer from the service (401 Unauthorized" in result.output
     assert "signed in as an auditor" in result.output
     assert "format is None" not in result.output
+
+
+def test_an_account_an_operator_makes_is_logged_as_the_operators(
+    settings: Settings, services: Services
+) -> None:
+    """Found in review: `pds user create --role auditor` left only a sign-up entry by the new
+    account itself, so a privileged account made from the command line looked self-made."""
+    made = CliRunner().invoke(
+        main,
+        ["user", "create", "--email", "aud@example.org", "--role", "auditor", "--password-stdin"],
+        env=cli_env(settings),
+        input="a long enough password\n",
+    )
+    assert made.exit_code == 0, made.output
+    signup, created = log_rows(services)[-2:]
+    assert (signup["action"], signup["actor_type"]) == ("account.signup", "auditor")
+    assert (created["action"], created["actor_type"], created["actor_id"]) == (
+        "admin.user.create.auditor",
+        "admin",
+        "cli",
+    )
+    assert created["subject"] == signup["subject"] and created["subject"].startswith("ps_")
+    assert "aud@example.org" not in str(created)
