@@ -145,6 +145,7 @@ class _Verifier:
         self.verified_upto = size  # entries up to here are covered by a verified checkpoint
         self.consistency = header.get("consistency")
         self.saved_checked = False
+        self.saved_disagrees: BadEntry | None = None
         self.check_saved_at(size)
 
     def _open(self, note: object, where: str) -> Checkpoint:
@@ -217,10 +218,21 @@ class _Verifier:
         self.report.checkpoints_verified += 1
 
     def check_saved_at(self, size: int) -> None:
-        if self.saved is not None and self.saved.size == size:
-            self._check_root(self.saved)
-            self.report.saved_checkpoint = f"consistent (size {size})"
-            self.saved_checked = True
+        saved = self.saved
+        if saved is None or saved.size != size:
+            return
+        self.saved_checked = True
+        if saved.origin == self.final.origin and saved.root != self.builder.root():
+            # Altered entries, or a log the service signed twice over (a split view): which one
+            # only the export's own checkpoint can tell, at the end.
+            self.saved_disagrees = BadEntry(
+                self.verified_upto + 1,
+                f"the entries do not match the checkpoint signed at size {size}: entries "
+                f"{self.verified_upto + 1}..{size} were altered (their hashes were recomputed)",
+            )
+            return
+        self._check_root(saved)
+        self.report.saved_checkpoint = f"consistent (size {size})"
 
     def finish(self) -> None:
         if self.builder.size < self.final.size:
@@ -228,7 +240,19 @@ class _Verifier:
                 self.builder.size + 1,
                 f"entries {self.builder.size + 1}..{self.final.size} are missing",
             )
-        self._check_root(self.final)
+        try:
+            self._check_root(self.final)
+        except BadEntry as altered:
+            raise (self.saved_disagrees or altered) from None
+        if self.saved_disagrees is not None and self.saved is not None:
+            # The entries are the ones the export's checkpoint signed, and the saved checkpoint,
+            # also signed by a trusted key, says otherwise: the service signed two logs.
+            raise ExportError(
+                f"your saved checkpoint (size {self.saved.size}) and this export's checkpoint "
+                f"(size {self.final.size}) are both signed by a trusted key but disagree about "
+                f"entries 1..{self.saved.size}: the service signed two different logs (a split "
+                "view). Keep both files: they are the evidence"
+            )
         self._check_saved_before_start()
 
     def _check_saved_before_start(self) -> None:

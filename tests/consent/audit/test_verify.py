@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from consent.audit.checkpoints import latest_checkpoint, publish_current
 from consent.audit.export import prepare_export
-from consent.audit.note import parse_verifier_key, verifier_key
+from consent.audit.note import checkpoint_body, parse_verifier_key, sign_note, verifier_key
 from consent.audit.verify import verify_export
 from crypto.signing import SigningKey
 from tests.consent.audit.conftest import ORIGIN, BareLog
@@ -281,3 +281,25 @@ def test_a_header_that_misstates_its_signed_checkpoint_is_named(
     [text] = _problems([json.dumps(edited) + "\n", *lines[1:]], key)
     signed = {"origin": ORIGIN, "tree_size": 30}[field]
     assert text == f"the header's {field} {value!r} is not its signed checkpoint's ({signed!r})"
+
+
+def test_a_saved_checkpoint_the_export_contradicts_is_named_a_split_view(
+    export: tuple[list[str], str], bare_log: BareLog
+) -> None:
+    """Found in review: a saved checkpoint validly signed over other entries (the service
+    showing this auditor one log and someone else another) was reported as altered entries in
+    the export, which verifies against its own signed checkpoint: the evidence was mislabelled."""
+    lines, key = export
+    other_log = checkpoint_body(ORIGIN, 20, bytes(32), bare_log.clock())
+    saved = sign_note(other_log, ORIGIN, bare_log.key)
+    [problem] = _problems(lines, key, saved_checkpoint=saved)
+    assert problem == (
+        "your saved checkpoint (size 20) and this export's checkpoint (size 30) are both signed "
+        "by a trusted key but disagree about entries 1..20: the service signed two different "
+        "logs (a split view). Keep both files: they are the evidence"
+    )
+    # The same saved checkpoint with an entry of the export altered: that is named first.
+    entry = json.loads(lines[5])
+    forged = [*lines[:5], json.dumps({**entry, "action": "forged"}) + "\n", *lines[6:]]
+    report = verify_export(forged, keys=[parse_verifier_key(key)], saved_checkpoint=saved)
+    assert not report.ok and "split view" not in " ".join(report.problems)
