@@ -170,7 +170,13 @@ class _Verifier:
         except (ValueError, MalformedEntry) as exc:
             raise BadEntry(expected, f"entry {expected} is malformed: {exc}") from None
         if isinstance(seq, int) and seq > expected:
-            raise BadEntry(expected, f"entry {expected} is missing (the next entry is {seq})")
+            raise BadEntry(
+                expected, f"entry {expected} is missing or out of place (the next line is {seq})"
+            )
+        if seq == expected - 1 and expected > 1:
+            # A second line numbered like the one before it: one of the two was forged, and the
+            # first was already counted, so neither is trusted.
+            raise BadEntry(seq, f"entry {seq} appears twice: one of the two lines was forged")
         if seq != expected:
             raise BadEntry(expected, f"entry {seq} appears where entry {expected} should be")
         if computed == stored and base64.b64encode(stored).decode() != stored_b64:

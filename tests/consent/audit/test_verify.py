@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consent.audit.checkpoints import latest_checkpoint, publish_current
+from consent.audit.encoding import entry_leaf_hash
 from consent.audit.export import prepare_export
 from consent.audit.note import checkpoint_body, parse_verifier_key, sign_note, verifier_key
 from consent.audit.verify import verify_export
@@ -303,3 +304,20 @@ def test_a_saved_checkpoint_the_export_contradicts_is_named_a_split_view(
     forged = [*lines[:5], json.dumps({**entry, "action": "forged"}) + "\n", *lines[6:]]
     report = verify_export(forged, keys=[parse_verifier_key(key)], saved_checkpoint=saved)
     assert not report.ok and "split view" not in " ".join(report.problems)
+
+
+def test_a_forged_copy_of_an_entry_puts_the_blame_on_its_number(
+    export: tuple[list[str], str],
+) -> None:
+    """Found in review: a forged entry 20, its hash recomputed, inserted before the genuine one
+    was counted as verified, and the genuine entry was blamed (first bad entry 21)."""
+    lines, key = export
+    at = next(i for i, line in enumerate(lines) if json.loads(line).get("seq") == 20)
+    genuine = json.loads(lines[at])
+    forged = {**genuine, "action": "record.delete"}
+    forged["leaf_hash"] = base64.b64encode(entry_leaf_hash(forged)).decode()
+    report = verify_export(
+        [*lines[:at], json.dumps(forged) + "\n", *lines[at:]], keys=[parse_verifier_key(key)]
+    )
+    assert report.first_bad_seq == 20
+    assert report.problems == ["entry 20 appears twice: one of the two lines was forged"]
