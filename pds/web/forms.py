@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pds.records.catalogue import RecordType
+from pds.records.types.fields import ascii_digits
 from pds.web.labels import field_hint, field_label, option_label
 
 # Blank rows offered for a list of people (a household): enough for most, more on request.
@@ -124,7 +125,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 
 def _parse(kind: str, raw: str) -> Any:
     if kind == "number":
-        compact = raw.replace(",", "").replace(" ", "")
+        compact = ascii_digits(raw).replace(",", "").replace(" ", "")
         return int(compact) if _INTEGER.fullmatch(compact) else raw
     if kind == "lines":
         return [line.strip() for line in raw.splitlines() if line.strip()]

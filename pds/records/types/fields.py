@@ -32,6 +32,7 @@ __all__ = [
     "Record",
     "Rupees",
     "Text",
+    "ascii_digits",
     "examples",
     "nfc",
     "other_name_iff_other",
@@ -44,6 +45,17 @@ def nfc(value: object) -> object:
     # Indic scripts can spell the same name with different code point sequences; NFC makes equal
     # names equal. It runs before the length check so a normalised value always re-validates.
     return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def ascii_digits(text: str) -> str:
+    """Digits of any script (Devanagari १९९०, Bengali, Tamil, …) as 0-9, other characters kept:
+    numbers and identity numbers are stored one way however they were typed."""
+    if text.isascii():
+        return text
+    return "".join(
+        str(digit) if (digit := unicodedata.decimal(char, None)) is not None else char
+        for char in text
+    )
 
 
 def upper(value: object) -> object:

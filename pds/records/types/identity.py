@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
-from pds.records.types.fields import Flag, PastDate, Record, Text, examples
+from pds.records.types.fields import Flag, PastDate, Record, Text, ascii_digits, examples
 
 __all__ = ["DateOfBirth", "GovernmentId", "IdScheme", "PersonName"]
 
@@ -121,7 +121,8 @@ class GovernmentId(Record):
     number: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)
     ] = Field(
-        description="The number as printed; spaces and hyphens are dropped, letters upper-cased. "
+        description="The number as printed; spaces and hyphens are dropped, letters upper-cased, "
+        "digits of any script (e.g. Devanagari) stored as 0-9. "
         "Aadhaar: 12 digits with a valid check digit; PAN: ABCPE1234F; "
         "voter ID (EPIC): ABC1234567; passport: K1234567.",
         examples=["2341 2341 2346"],
@@ -135,7 +136,7 @@ class GovernmentId(Record):
     @field_validator("number")
     @classmethod
     def _check_number(cls, number: str, info: ValidationInfo) -> str:
-        number = number.upper()
+        number = ascii_digits(number).upper()
         scheme = info.data.get("scheme")
         if scheme not in _ID_FORMATS:
             if not _ANY_ID.fullmatch(number):

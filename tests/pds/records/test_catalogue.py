@@ -635,3 +635,16 @@ def test_unknown_fields_are_refused(type_name: str) -> None:
 def test_a_value_that_is_not_an_object_is_refused(value: object) -> None:
     with pytest.raises(ValidationError):
         validate_value("identity.name", value)
+
+
+_DEVANAGARI = str.maketrans("0123456789", "".join(chr(0x0966 + d) for d in range(10)))
+
+
+@properties
+@given(payload=matching(r"[2-9][0-9]{10}"))
+def test_an_id_typed_in_devanagari_digits_is_stored_in_0_to_9(payload: str) -> None:
+    """Found in review: a Hindi keyboard's digits were refused for an Aadhaar ("12 digits")."""
+    number = payload + verhoeff_check_digit(payload)
+    typed = f"{number[:4]} {number[4:8]} {number[8:]}".translate(_DEVANAGARI)
+    stored = validate_value("identity.government_id", {"scheme": "aadhaar", "number": typed})
+    assert stored["number"] == number

@@ -90,3 +90,18 @@ def test_an_edit_that_crossed_another_keeps_what_was_typed(client: Any) -> None:
     again = {**typed, "_version": _hidden(crossed.text, "_version")}
     assert client.post(path, data=again, follow_redirects=False).status_code == 302
     assert _phones(client) == ["+919822222222"]
+
+
+def test_a_number_typed_in_devanagari_digits_is_saved(client: Any) -> None:
+    """Found in review: an amount in Devanagari digits was "Write a whole number, like 12"."""
+    sign_up(client)
+    form_path = "/records/new/income.benefits"
+    page = client.get(form_path).text
+    fields = {name: _hidden(page, name) for name in ("_csrf_token", "_submission")}
+    six_thousand = "\u096c,\u0966\u0966\u0966"  # 6,000 in Devanagari digits
+    fields |= {"scheme": "pm_kisan", "amount_inr": six_thousand, "frequency": "yearly"}
+    fields |= {"status": "receiving", "_action": "save"}
+    saved = client.post(form_path, data=fields, follow_redirects=False)
+    assert saved.status_code == 302, saved.text
+    items = client.get("/api/v1/me/records", params={"type": "income.benefits"}).json()["items"]
+    assert [item["value"]["amount_inr"] for item in items] == [6000]
