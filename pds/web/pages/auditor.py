@@ -45,6 +45,7 @@ def b64(raw: bytes) -> str:
 NOT_A_TIME = N_("Enter a date and time, for example 2026-11-24T09:30.")
 EMPTY_RANGE = N_("“Before” must be later than “From”.")
 NO_SUCH_PERSON = N_("No account has this person id.")
+NO_SUCH_OUTCOME = N_("Choose Allowed, Refused or Any.")
 
 
 def _local_time(text: str | None) -> datetime | None:
@@ -89,18 +90,22 @@ def search_page(
     grant: Text = None,
     action: Text = None,
     purpose: Text = None,
-    # A form's "any" choice sends an empty value: anything but the two outcomes means any.
+    # A form's "any" choice sends an empty value.
     outcome: Annotated[str | None, QueryParameter(max_length=10)] = None,
     since: Annotated[str | None, QueryParameter(max_length=40)] = None,
     until: Annotated[str | None, QueryParameter(max_length=40)] = None,
     cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
 ) -> Template:
-    outcome = outcome if outcome in ("allowed", "denied") else None
+    # Anything else is a typo in an address, which must not read as "any outcome".
+    wrong_outcome = outcome not in (None, "", "allowed", "denied")
+    outcome = outcome or None
     given = {
         "person": person_id, "organisation": organisation, "client": client, "grant": grant,
         "action": action, "purpose": purpose, "outcome": outcome, "since": since, "until": until,
     }  # fmt: skip
     start, end, wrong = _times(since, until)
+    if wrong_outcome:
+        wrong.append(("q-outcome", N_("Outcome"), NO_SUCH_OUTCOME))
     query = AuditQuery(
         person_id=person_id or None,
         organisation_id=organisation or None,
