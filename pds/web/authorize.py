@@ -81,8 +81,10 @@ def _consent_page(
     error: str | None = None,
     answered: dict[str, str] | None = None,
 ) -> Template:
-    """The consent page: everything ticked and the default duration at first; after an error,
-    exactly what the person chose (never back to sharing more, for longer)."""
+    """The consent page. At first only what the person already shares is ticked: a box ticked in
+    advance is not consent to share something new (the CJEU's Planet49 ruling, GDPR art. 4(11)),
+    so each new item needs the person's own tick. After an error, exactly what they chose (never
+    back to sharing more, for longer)."""
     difference = grants.difference(consent)
     client = flow.request.client.client
     _ = translator(request)  # the words are the person's language; the scopes are the same
@@ -91,7 +93,11 @@ def _consent_page(
             "field": f"item:{scope}",
             "label": scope_label(scope, _),
             "new": scope in difference.newly_requested and difference.existing is not None,
-            "ticked": answered is None or answered.get(f"item:{scope}") == "yes",
+            "ticked": (
+                scope in difference.already_shared
+                if answered is None
+                else answered.get(f"item:{scope}") == "yes"
+            ),
         }
         for scope in consent.scopes
     ]

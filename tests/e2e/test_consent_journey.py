@@ -40,7 +40,8 @@ NGO = "Sahayak Health Trust"
 
 
 def _grant_access(page: Any, base: str, ngo: OAuth2Session, callbacks: list[str]) -> Any:
-    """The NGO asks, the person unticks immunisations and allows, the NGO gets its token."""
+    """The NGO asks, the person ticks name and phone (not immunisations) and allows, the NGO gets
+    its token."""
     metadata = httpx.get(f"{base}/.well-known/oauth-authorization-server").json()
     url, _state = ngo.authorization_url(
         metadata["authorization_endpoint"], purpose="dpv:ServiceProvision"
@@ -50,7 +51,11 @@ def _grant_access(page: Any, base: str, ngo: OAuth2Session, callbacks: list[str]
     check_accessibility(page, "consent screen")
     screenshot(page, "consent")
     screenshot(page, "consent-phone", phone=True)
-    page.get_by_label(re.compile("immunisation history")).uncheck()
+    # Nothing is ticked in advance: the person ticks the two items they agree to share.
+    immunisations = page.get_by_label(re.compile("immunisation history"))
+    assert not immunisations.is_checked()
+    page.get_by_label(re.compile("your name")).check()
+    page.get_by_label(re.compile("phone numbers")).check()
     page.get_by_role("button", name="Allow", exact=True).click()
     page.wait_for_url(re.compile(r"/callback\?"))
     return metadata, callbacks[-1]

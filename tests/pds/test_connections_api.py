@@ -162,6 +162,37 @@ def test_reauthorization_shows_new_items_and_never_silently_widens(
     assert len(grant["scopes"]) == 2
 
 
+def _ticked(page: str) -> dict[str, bool]:
+    """Each checkbox on the consent page by its field name: ticked or not, as a browser shows it."""
+    ticked = {}
+    for box in re.findall(r'<input type="checkbox"[^>]*>', page):
+        name = re.search(r'name="([^"]+)"', box)
+        assert name is not None
+        ticked[html.unescape(name.group(1))] = " checked" in box
+    return ticked
+
+
+def test_nothing_new_is_ticked_in_advance(client: Any, services: Services) -> None:
+    """A box ticked in advance is not consent (Planet49): only what is already shared starts
+    ticked, and every new item waits for the person's own tick."""
+    sign_up(client)
+    ngo = register(services)
+    _, challenge = pkce()
+    both = "contact.phone:read health.immunisations:read"
+    first = client.get("/oauth/authorize", params=authorization_params(ngo, both, challenge))
+    assert _ticked(first.text) == {
+        "item:contact.phone:read": False,
+        "item:health.immunisations:read": False,
+    }
+    assert "Nothing is shared unless you tick it." in first.text
+    obtain_tokens(client, ngo, "contact.phone:read")
+    again = client.get("/oauth/authorize", params=authorization_params(ngo, both, challenge))
+    assert _ticked(again.text) == {
+        "item:contact.phone:read": True,
+        "item:health.immunisations:read": False,
+    }
+
+
 def test_the_consent_screen_says_kept_items_follow_the_new_time(
     client: Any, services: Services
 ) -> None:
