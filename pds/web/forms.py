@@ -190,6 +190,14 @@ def as_posted(value: Mapping[str, Any], origins: Mapping[str, list[int]]) -> dic
     return shown
 
 
+def without_row(form: Mapping[str, str], row: str) -> dict[str, str]:
+    """The posted form minus one list row (`members.1`): the "remove this person" button.
+
+    The row's fields are simply not read, so the rows after it close up when shown again."""
+    prefix = row + "."
+    return {key: value for key, value in form.items() if not key.startswith(prefix)}
+
+
 def extra_rows(fields: list[FormField], key: str, count: int) -> None:
     """Offer `count` more blank rows in the group `key` (the "add another person" button)."""
     for form_field in fields:

@@ -63,7 +63,15 @@ def test_every_control_is_a_44px_tap_target_on_a_phone(
     sign_up(phone, base, "tap@example.org")
     add_record(phone, base, "contact.phone", {"Number": "9876543210"})
     pages["record"] = phone.evaluate(TOO_SMALL)
-    for path in ["/", "/records/new", "/connections", "/activity", "/receipts", "/settings"]:
+    for path in [
+        "/",
+        "/records/new",
+        "/records/new/household.members",  # add and remove a person
+        "/connections",
+        "/activity",
+        "/receipts",
+        "/settings",
+    ]:
         phone.goto(base + path)
         pages[path] = phone.evaluate(TOO_SMALL)
     phone.goto(_consent_url(live_server))  # "Not you? Sign out" is a button inside a sentence

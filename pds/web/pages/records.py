@@ -29,7 +29,7 @@ from pds.records.service import (
     VersionConflict,
 )
 from pds.web.form_errors import attach_errors, field_errors
-from pds.web.forms import as_posted, extra_rows, form_fields, value_from_form
+from pds.web.forms import as_posted, extra_rows, form_fields, value_from_form, without_row
 from pds.web.i18n import N_, translator
 from pds.web.pages.common import notice, page, sharing_by_type
 from pds.web.pages.record_display import display_rows, summary
@@ -103,7 +103,10 @@ def _form_page(
     general: list[str] | None = None,
     submission: str | None = None,
     status: int | None = None,
+    version: str | None = None,
 ) -> Template:
+    """The add or change form. `version` is the version the person's edit started from, carried
+    through each re-showing, so a change saved meanwhile by someone else is still a clash."""
     record_type = get_record_type(type_name)
     if value is not None:
         value = as_posted(value, row_origins or {})
@@ -127,6 +130,7 @@ def _form_page(
         general=messages,
         failed=failed,
         field_errors=errors,
+        version=version if version is not None else (view.version if view else None),
         # A new record's form names its submission, so a second tap of Save (or a resend on a
         # slow network) finds the record the first one made instead of adding it twice.
         submission=None if view else (submission or secrets.token_urlsafe(16)),
@@ -137,6 +141,13 @@ def _more_rows(data: dict[str, str]) -> str | None:
     """The list a person asked for another blank row in (the "add another" button)."""
     action = data.get("_action", "")
     return action.removeprefix("more:") if action.startswith("more:") else None
+
+
+def _removed_row(data: dict[str, str]) -> str | None:
+    """The list row a person asked to remove (`members.1`, the "remove" button); nothing is
+    saved then: the form comes back without it, to check and save."""
+    action = data.get("_action", "")
+    return action.removeprefix("remove:") if action.startswith("remove:") else None
 
 
 @get("/records/new/{type_name:str}", sync_to_thread=False)
@@ -155,8 +166,12 @@ def new_record_submit(
     records: Records,
 ) -> Response[Any]:
     record_type = get_record_type(type_name)
-    value, origins = value_from_form(record_type, data)
     submission = _submission(data)
+    removed = _removed_row(data)
+    if removed:
+        value, _ = value_from_form(record_type, without_row(data, removed))
+        return _form_page(request, type_name, value=value, submission=submission)
+    value, origins = value_from_form(record_type, data)
     again = partial(_form_page, request, type_name, value=value, row_origins=origins,
                     submission=submission)  # fmt: skip
     more = _more_rows(data)
@@ -234,24 +249,26 @@ def edit_record_submit(
     records: Records,
 ) -> Response[Any]:
     view = records.get(person.person_id, record_id)
+    posted = data.get("_version", "")
+    version = posted if posted.isdigit() else None
+    again = partial(_form_page, request, view.type, view=view, version=version)
+    removed = _removed_row(data)
+    if removed:
+        value, _ = value_from_form(CATALOGUE[view.type], without_row(data, removed))
+        return again(value=value)
     value, origins = value_from_form(CATALOGUE[view.type], data)
     more = _more_rows(data)
     if more:
-        return _form_page(
-            request, view.type, value=value, view=view, row_origins=origins, more=more
-        )
-    version = data.get("_version", "")
+        return again(value=value, row_origins=origins, more=more)
     try:
         records.update(
             person.person_id,
             record_id,
             value,
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=int(version) if version is not None else None,
         )
     except InvalidRecordValue as error:
-        return _form_page(
-            request, view.type, value=value, view=view, error=error, row_origins=origins
-        )
+        return again(value=value, error=error, row_origins=origins)
     except VersionConflict:
         # Keep what the person typed; the form now carries the current version, so saving it
         # again replaces the other change knowingly.

@@ -105,3 +105,54 @@ def test_a_number_typed_in_devanagari_digits_is_saved(client: Any) -> None:
     assert saved.status_code == 302, saved.text
     items = client.get("/api/v1/me/records", params={"type": "income.benefits"}).json()["items"]
     assert [item["value"]["amount_inr"] for item in items] == [6000]
+
+
+HOUSEHOLD = "/records/new/household.members"
+PEOPLE = [("Sunita", "self"), ("Ramesh", "spouse"), ("Priya", "child")]
+
+
+def _household_form(page: str, people: list[tuple[str, str]]) -> dict[str, str]:
+    fields = {"_csrf_token": _hidden(page, "_csrf_token")}
+    for index, (name, relationship) in enumerate(people):
+        fields |= {f"members.{index}.name": name, f"members.{index}.relationship": relationship}
+    return fields
+
+
+def _names_shown(page: str) -> list[str]:
+    return re.findall(r'name="members\.[0-9]+\.name" value="([^"]*)"', page)
+
+
+def test_a_person_can_be_removed_from_the_household_form(client: Any) -> None:
+    """Found in review: the household form had no way to remove a person."""
+    sign_up(client)
+    page = client.get(HOUSEHOLD).text
+    fields = _household_form(page, PEOPLE) | {"_submission": _hidden(page, "_submission")}
+    shown = client.post(HOUSEHOLD, data=fields | {"_action": "remove:members.1"})
+    assert shown.status_code == 200, shown.text
+    assert _names_shown(shown.text) == ["Sunita", "Priya", "", ""]  # closed up, nothing saved
+    assert client.get("/api/v1/me/records").json()["items"] == []
+    assert f'formaction="{HOUSEHOLD}#f-members"' in shown.text  # shown again at the list
+    again = _household_form(shown.text, [("Sunita", "self"), ("Priya", "child")])
+    again |= {"_submission": _hidden(shown.text, "_submission"), "_action": "save"}
+    assert client.post(HOUSEHOLD, data=again, follow_redirects=False).status_code == 302
+    [record] = client.get("/api/v1/me/records").json()["items"]
+    assert [m["name"] for m in record["value"]["members"]] == ["Sunita", "Priya"]
+
+
+def test_removing_or_adding_a_row_keeps_the_version_the_edit_started_from(client: Any) -> None:
+    """A change saved elsewhere while the person adds or removes a row is still a clash."""
+    sign_up(client)
+    members = [{"name": n, "relationship": r} for n, r in PEOPLE]
+    created = client.post(
+        "/api/v1/me/records", json={"type": "household.members", "value": {"members": members}}
+    ).json()
+    path = f"/records/{created['id']}/edit"
+    page = client.get(path).text
+    fields = _household_form(page, PEOPLE) | {"_version": _hidden(page, "_version")}
+    other = {"value": {"members": members[:1]}, "expected_version": 1}
+    assert client.put(f"/api/v1/me/records/{created['id']}", json=other).status_code == 200
+    for action in ("remove:members.2", "more:members"):
+        shown = client.post(path, data=fields | {"_action": action})
+        assert shown.status_code == 200 and _hidden(shown.text, "_version") == "1", action
+    typed = _household_form(page, PEOPLE[:2]) | {"_version": "1", "_action": "save"}
+    assert client.post(path, data=typed, follow_redirects=False).status_code == 409
