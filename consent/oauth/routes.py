@@ -66,7 +66,12 @@ TOKEN_ERRORS = oauth_errors(
     (400, "A scope wider than the grant", "invalid_scope", None),
     _BAD_CLIENT,
 )  # fmt: skip
-REVOCATION_ERRORS = oauth_errors(_MALFORMED, _BAD_CLIENT)
+REVOCATION_ERRORS = oauth_errors(
+    _MALFORMED,
+    # RFC 7009 §2.1: the server checks the token was issued to the client asking, and refuses.
+    (400, "The token was issued to another client", "invalid_grant", None),
+    _BAD_CLIENT,
+)
 INTROSPECTION_ERRORS = oauth_errors(_MALFORMED, _BAD_CLIENT)
 REGISTRATION_ERRORS = oauth_errors(
     (400, "A redirect URI is not acceptable", "invalid_redirect_uri",
@@ -93,6 +98,10 @@ async def _form_endpoint(
         )
         return oauth.error_response(error, call)
     if name is None:
+        if not call.params.get("grant_type", [""])[0]:
+            # RFC 6749 §5.2: a missing parameter is invalid_request (Authlib answers a request
+            # without grant_type as if it named one it does not support).
+            return oauth.error_response(InvalidRequestError("grant_type is required."), call)
         return await run_authlib(oauth, lambda: oauth.create_token_response(call))
     return await run_authlib(oauth, lambda: oauth.create_endpoint_response(name, call))
 

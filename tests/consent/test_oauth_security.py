@@ -210,6 +210,21 @@ def test_implicit_and_password_grants_are_refused(client: Any, services: Service
         assert refused.status_code == 400, grant_type
 
 
+def test_a_token_request_without_grant_type_is_invalid_request(
+    client: Any, services: Services
+) -> None:
+    """RFC 6749 §5.2: a missing required parameter is invalid_request, not an unsupported grant."""
+    ngo = register(services)
+    for form in ({}, {"grant_type": ""}, {"code": "x", "redirect_uri": ngo.redirect_uri}):
+        answer = client.post("/oauth/token", data=form, auth=ngo.auth)
+        assert answer.status_code == 400, form
+        assert answer.json() == {
+            "error": "invalid_request",
+            "error_description": "grant_type is required.",
+        }, form
+        assert answer.headers["cache-control"] == "no-store"
+
+
 def test_clients_cannot_introspect_or_revoke_each_others_tokens(
     client: Any, services: Services
 ) -> None:
@@ -222,7 +237,7 @@ def test_clients_cannot_introspect_or_revoke_each_others_tokens(
         seen = client.post("/oauth/introspect", data={"token": tokens_b[kind]}, auth=ngo_a.auth)
         assert seen.status_code == 200 and seen.json() == {"active": False}
         refused = client.post("/oauth/revoke", data={"token": tokens_b[kind]}, auth=ngo_a.auth)
-        assert refused.status_code == 400
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
     assert (
         client.get("/api/v1/records", headers=bearer(tokens_b["access_token"])).status_code == 200
     )
