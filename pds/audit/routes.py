@@ -46,6 +46,7 @@ from pds.contract import (
 )
 from pds.people.service import Principal
 from pds.problems import describe_pattern
+from pds.query_params import refuse_unexpected
 
 Id = Annotated[str | None, QueryParameter(max_length=64)]
 Cursor = Annotated[str | None, QueryParameter(max_length=200, description="from next_cursor")]
@@ -81,24 +82,6 @@ def _utc(name: str, text: str | None) -> datetime | None:
 _FILTERS = frozenset(
     {"person", "organisation", "client", "grant", "action", "outcome", "purpose", "since", "until"}
 )
-
-
-def _only_filters(request: Request[Any, Any, Any], allowed: frozenset[str]) -> None:
-    """A misspelt, empty or repeated filter is refused: ignored, it would quietly answer with
-    more of the log (or none of it) than the auditor asked for."""
-    params = request.query_params
-    wrong = [
-        {"key": name, "message": message}
-        for name in sorted(set(params))
-        for message in (
-            "unknown parameter" if name not in allowed else None,
-            "given more than once" if len(params.getall(name)) > 1 else None,
-            "empty" if name in allowed and params.getall(name) == [""] else None,
-        )
-        if message is not None
-    ]
-    if wrong:
-        raise ValidationException(extra=wrong)
 
 
 def _query(
@@ -175,7 +158,7 @@ class AuditController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> EntryPage:
-        _only_filters(request, _FILTERS | {"cursor", "limit"})
+        refuse_unexpected(request, _FILTERS | {"cursor", "limit"})
         query = _query(person, organisation, client, grant, action, outcome, purpose, since, until)
         return _page(auditor.entries(principal, query, cursor=cursor, limit=limit))
 
@@ -200,7 +183,7 @@ class AuditController(Controller):
         since: Since = None,
         until: Until = None,
     ) -> SummaryOut:
-        _only_filters(request, _FILTERS)
+        refuse_unexpected(request, _FILTERS)
         query = _query(person, organisation, client, grant, action, outcome, purpose, since, until)
         return SummaryOut.of(auditor.summary(principal, query))
 

@@ -42,9 +42,10 @@ from pds.contract import (
     errors,
     link_to,
 )
+from pds.query_params import refuse_unexpected
 from pds.records.catalogue import get_record_type
 from pds.records.idempotency import IdempotencyKey, IdempotencyKeyReused, IdempotentRequest
-from pds.records.routes import RecordType
+from pds.records.routes import LIST_PARAMETERS, RecordType
 from pds.records.schemas import RecordCreate, RecordList, RecordOut, RecordUpdate
 from pds.records.service import RecordService, RecordView
 
@@ -178,10 +179,12 @@ class OrganisationRecordsController(Controller):
     )
     def list_records(
         self,
+        request: Request[Any, Any, Any],
         access: NamedDependency[AccessContext],
         records: NamedDependency[RecordService],
         type: RecordType = None,
     ) -> RecordList:
+        refuse_unexpected(request, LIST_PARAMETERS)
         if type is not None:
             get_record_type(type)
         views = records.list_records(access.person_id, type_name=type, by=organisation(access))

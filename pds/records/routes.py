@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -29,6 +29,7 @@ from pds.contract import (
     link_to,
 )
 from pds.people.service import Principal
+from pds.query_params import refuse_unexpected
 from pds.records.catalogue import CATALOGUE, CATEGORIES, get_record_type
 from pds.records.idempotency import IdempotencyKey, IdempotencyKeyReused, IdempotentRequest
 from pds.records.schemas import (
@@ -54,6 +55,7 @@ RecordType = Annotated[
         schema_extra={"enum": RECORD_TYPE_NAMES},
     ),
 ]
+LIST_PARAMETERS = frozenset({"type"})
 _ID = "$response.body#/id"
 _CREATED = documented(
     status="201",
@@ -87,10 +89,12 @@ class MyRecordsController(Controller):
     )
     def list_records(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         records: NamedDependency[RecordService],
         type: RecordType = None,
     ) -> RecordList:
+        refuse_unexpected(request, LIST_PARAMETERS)
         if type is not None:
             get_record_type(type)
         return RecordList(

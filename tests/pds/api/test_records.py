@@ -31,6 +31,25 @@ def test_create_read_list_records(person: Any) -> None:
     assert person.get("/api/v1/me/records", params={"type": "identity.name"}).json()["items"] == []
 
 
+@pytest.mark.parametrize(
+    ("query", "key", "message"),
+    [
+        ("type=contact.phone&type=identity.name", "type", "given more than once"),
+        ("typ=contact.phone", "typ", "unknown parameter"),
+        ("type=", "type", "empty"),
+    ],
+)
+def test_a_repeated_misspelt_or_empty_filter_is_refused(
+    person: Any, query: str, key: str, message: str
+) -> None:
+    """Taking the last of two types, or ignoring a misspelt one, answers another question."""
+    person.post("/api/v1/me/records", json=PHONE)
+    answer = person.get(f"/api/v1/me/records?{query}")
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert (key, message) in [(e["field"], e["message"]) for e in answer.json()["errors"]]
+
+
 def test_values_are_normalised_by_their_type(person: Any) -> None:
     created = person.post(
         "/api/v1/me/records",

@@ -211,3 +211,19 @@ def test_listing_a_type_the_token_may_not_read_is_refused_as_logged(
     assert entry["record_types"] == ["health.immunisations"]
     allowed = client.get("/api/v1/records", params={"type": "contact.phone"}, headers=bearer(token))
     assert allowed.status_code == 200 and allowed.json()["items"] == []  # none yet: that is 200
+
+
+def test_an_organisation_asking_for_two_types_at_once_is_refused(
+    client: Any, services: Services
+) -> None:
+    """The framework keeps the last of repeated values: the answer would be one type's records
+    while the organisation believed it asked for another."""
+    person_id = sign_up(client)
+    ngo = register(services)
+    token, _ = grant_and_token(services, person_id, ngo, "contact.phone:read")
+    answer = client.get(
+        "/api/v1/records?type=health.immunisations&type=contact.phone", headers=bearer(token)
+    )
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert (error["field"], error["message"]) == ("type", "given more than once")
