@@ -50,6 +50,7 @@ from consent.oauth.routes import CLIENT_SCHEME, REGISTRATION_SCHEME
 from crypto.keys import UnknownKeyError
 from pds import problems
 from pds.json_bodies import unsupported_media_type
+from pds.people.auth import NotAPerson
 from pds.people.datakeys import DataKeyMissing
 from pds.rate_limits import is_limited
 from pds.records.catalogue import UnknownRecordType
@@ -287,6 +288,9 @@ UNAVAILABLE = ErrorCase(
 SESSION_ERRORS = (UNAUTHENTICATED, UNAVAILABLE)
 # Writes with the session cookie: also the same-origin check.
 SESSION_WRITE_ERRORS = (*SESSION_ERRORS, CROSS_ORIGIN)
+# A person's own records, connections and receipts: another role's session is refused.
+PERSON_ERRORS = (*SESSION_ERRORS, *domain(NotAPerson))
+PERSON_WRITE_ERRORS = (*SESSION_WRITE_ERRORS, *domain(NotAPerson))
 INVALID_REQUEST = (MALFORMED, INVALID)
 JSON_BODY_ERRORS = (*INVALID_REQUEST, TOO_LARGE, UNSUPPORTED_MEDIA_TYPE)
 # Audited actions: the audit entry commits with the action, or neither happens.

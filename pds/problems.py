@@ -30,6 +30,7 @@ from consent.scopes import InvalidScope
 from crypto.keys import UnknownKeyError
 from crypto.passwords import PasswordPolicyError
 from pds.audit.service import NotAnAuditor, OutOfRange, Pruned, UnknownPerson
+from pds.people.auth import NotAPerson
 from pds.people.datakeys import DataKeyMissing
 from pds.people.recovery import RecoveryFailed
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials
@@ -99,6 +100,9 @@ DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
     InvalidDuration: ProblemKind(422, "validation", "The end date is not acceptable"),
     InvalidScope: ProblemKind(422, "invalid-scope", "Unknown or malformed scope"),
     NotAnAuditor: ProblemKind(403, "forbidden", "Only auditors may use the audit API"),
+    NotAPerson: ProblemKind(
+        403, "forbidden", "Only a person's own account keeps records, connections and receipts"
+    ),
     UnknownPerson: ProblemKind(404, "person-not-found", "No such person (or they were erased)"),
     OutOfRange: ProblemKind(422, "out-of-range", "Outside the audit log"),
     Pruned: ProblemKind(410, "pruned", "Removed from the audit log by the retention policy"),

@@ -17,14 +17,15 @@ from pds.contract import (
     AUDITED,
     INVALID_REQUEST,
     JSON_BODY_ERRORS,
+    PERSON_ERRORS,
+    PERSON_WRITE_ERRORS,
     SESSION,
-    SESSION_ERRORS,
-    SESSION_WRITE_ERRORS,
     documented,
     domain,
     errors,
     link_to,
 )
+from pds.people.auth import PERSON_ONLY
 from pds.people.service import Principal
 
 GrantId = Annotated[str, FromPath, Parameter(max_length=64, description="grant id")]
@@ -46,12 +47,13 @@ class MyConnectionsController(Controller):
     path = "/api/v1/me/grants"
     tags = ["connections"]
     security = SESSION
+    dependencies = PERSON_ONLY
 
     @get(
         "/",
         summary="My connections: who may access what, why, and until when",
         description="Ended connections (revoked or expired) stay listed with their state.",
-        responses=errors(SESSION_ERRORS),
+        responses=errors(PERSON_ERRORS),
         operation_class=_LISTED,
         sync_to_thread=True,
     )
@@ -69,7 +71,7 @@ class MyConnectionsController(Controller):
     @get(
         "/{grant_id:str}",
         summary="One connection",
-        responses=errors(SESSION_ERRORS, INVALID_REQUEST, domain(GrantNotFound)),
+        responses=errors(PERSON_ERRORS, INVALID_REQUEST, domain(GrantNotFound)),
         sync_to_thread=True,
     )
     def get_grant(
@@ -87,7 +89,7 @@ class MyConnectionsController(Controller):
         summary="Narrow a connection: fewer items or an earlier end (never wider)",
         description="The organisation is notified with a signed receipt.",
         responses=errors(
-            SESSION_WRITE_ERRORS,
+            PERSON_WRITE_ERRORS,
             JSON_BODY_ERRORS,
             domain(GrantNotFound, GrantNotActive, WideningRefused, InvalidDuration, InvalidScope),
             AUDITED,
@@ -116,7 +118,7 @@ class MyConnectionsController(Controller):
         summary="Revoke a connection: its tokens stop working at once",
         description="The connection stays listed, as revoked; the organisation is notified.",
         responses=errors(
-            SESSION_WRITE_ERRORS, INVALID_REQUEST, domain(GrantNotFound, GrantNotActive), AUDITED
+            PERSON_WRITE_ERRORS, INVALID_REQUEST, domain(GrantNotFound, GrantNotActive), AUDITED
         ),
         sync_to_thread=True,
     )

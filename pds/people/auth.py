@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from pds.people.service import PeopleService, Principal, Role
+from pds.settings import Settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Where a request notes that it renewed its session (scope state), for `pds.people.renewal`.
@@ -56,8 +58,23 @@ def principal_from_request(
     return principal
 
 
-def require_role(principal: Principal, *roles: Role) -> Principal:
-    """Admit only the given roles."""
-    if principal.role not in roles:
-        raise PermissionDeniedException("your role may not do this")
+class NotAPerson(Exception):
+    """An auditor's or administrator's session on a person's own records, connections or
+    receipts: those accounts keep none, and their calls must not read as a person's."""
+
+
+def provide_person(
+    request: Request[Any, Any, Any],
+    people: NamedDependency[PeopleService],
+    settings: NamedDependency[Settings],
+) -> Principal:
+    """The signed-in person; any other role is refused before the handler runs."""
+    cookie = session_cookie_name(settings.secure_cookies)
+    principal = principal_from_request(request, people, cookie, settings.public_url)
+    if principal.role is not Role.PERSON:
+        raise NotAPerson
     return principal
+
+
+# A controller's dependencies for a person's own data: `principal` is then a person or refused.
+PERSON_ONLY = {"principal": Provide(provide_person, sync_to_thread=True)}

@@ -30,9 +30,9 @@ from pds.contract import (
     CLIENT_ERRORS,
     INVALID_REQUEST,
     JSON_BODY_ERRORS,
+    PERSON_ERRORS,
     PUBLIC,
     SESSION,
-    SESSION_ERRORS,
     Cases,
     documented,
     domain,
@@ -40,6 +40,7 @@ from pds.contract import (
     http_case,
     link_to,
 )
+from pds.people.auth import PERSON_ONLY
 from pds.people.service import Principal
 from pds.receipts.schemas import (
     JsonWebKeySet,
@@ -97,12 +98,13 @@ class MyReceiptsController(Controller):
     path = "/api/v1/me/receipts"
     tags = ["receipts"]
     security = SESSION
+    dependencies = PERSON_ONLY
     cache_control = CacheControlHeader(no_store=True)
 
     @get(
         "/",
         summary="My consent receipts, newest first",
-        responses=errors(SESSION_ERRORS, _PAGE_ERRORS),
+        responses=errors(PERSON_ERRORS, _PAGE_ERRORS),
         operation_class=documented(
             links={
                 "ReadReceipt": link_to(
@@ -135,7 +137,7 @@ class MyReceiptsController(Controller):
         responses={
             200: ResponseSpec(ReceiptDetail, description="The receipt", generate_examples=False),
             **errors(
-                SESSION_ERRORS, INVALID_REQUEST, domain(ReceiptNotFound, ReceiptIntegrityError)
+                PERSON_ERRORS, INVALID_REQUEST, domain(ReceiptNotFound, ReceiptIntegrityError)
             ),
         },
         operation_class=_AS_JWS,

@@ -14,20 +14,21 @@ from pds.contract import (
     AUDITED,
     INVALID_REQUEST,
     JSON_BODY_ERRORS,
+    PERSON_ERRORS,
+    PERSON_WRITE_ERRORS,
     PUBLIC,
     RATE_LIMITED,
     RECORD_READ_ERRORS,
     RECORD_TYPE_ERRORS,
     RECORD_WRITE_ERRORS,
     SESSION,
-    SESSION_ERRORS,
-    SESSION_WRITE_ERRORS,
     STORED_DATA_ERRORS,
     documented,
     domain,
     errors,
     link_to,
 )
+from pds.people.auth import PERSON_ONLY
 from pds.people.service import Principal
 from pds.query_params import refuse_unexpected
 from pds.records.catalogue import CATALOGUE, CATEGORIES, get_record_type
@@ -78,12 +79,13 @@ class MyRecordsController(Controller):
     path = "/api/v1/me/records"
     tags = ["records"]
     security = SESSION
+    dependencies = PERSON_ONLY
 
     @get(
         "/",
         summary="List my records",
         responses=errors(
-            SESSION_ERRORS, INVALID_REQUEST, RECORD_TYPE_ERRORS, STORED_DATA_ERRORS, AUDITED
+            PERSON_ERRORS, INVALID_REQUEST, RECORD_TYPE_ERRORS, STORED_DATA_ERRORS, AUDITED
         ),
         sync_to_thread=True,
     )
@@ -108,7 +110,7 @@ class MyRecordsController(Controller):
         response_description="The new record (version 1)",
         description="With an `Idempotency-Key`, a repeated request returns the first answer.",
         responses=errors(
-            SESSION_WRITE_ERRORS,
+            PERSON_WRITE_ERRORS,
             JSON_BODY_ERRORS,
             RECORD_WRITE_ERRORS,
             domain(IdempotencyKeyReused),
@@ -137,7 +139,7 @@ class MyRecordsController(Controller):
     @get(
         "/{record_id:str}",
         summary="Read one record (its current version)",
-        responses=errors(SESSION_ERRORS, INVALID_REQUEST, RECORD_READ_ERRORS, AUDITED),
+        responses=errors(PERSON_ERRORS, INVALID_REQUEST, RECORD_READ_ERRORS, AUDITED),
         sync_to_thread=True,
     )
     def get_record(
@@ -153,7 +155,7 @@ class MyRecordsController(Controller):
         summary="Change a record (keeps the earlier version)",
         description="Give `expected_version` to change it only if nobody else did meanwhile.",
         responses=errors(
-            SESSION_WRITE_ERRORS,
+            PERSON_WRITE_ERRORS,
             JSON_BODY_ERRORS,
             RECORD_WRITE_ERRORS,
             RECORD_READ_ERRORS,
@@ -179,7 +181,7 @@ class MyRecordsController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="Delete a record",
         responses=errors(
-            SESSION_WRITE_ERRORS, INVALID_REQUEST, domain(RecordNotFound), RATE_LIMITED, AUDITED
+            PERSON_WRITE_ERRORS, INVALID_REQUEST, domain(RecordNotFound), RATE_LIMITED, AUDITED
         ),
         sync_to_thread=True,
     )
@@ -194,7 +196,7 @@ class MyRecordsController(Controller):
     @get(
         "/{record_id:str}/versions",
         summary="Every version of a record, newest first",
-        responses=errors(SESSION_ERRORS, INVALID_REQUEST, RECORD_READ_ERRORS, AUDITED),
+        responses=errors(PERSON_ERRORS, INVALID_REQUEST, RECORD_READ_ERRORS, AUDITED),
         sync_to_thread=True,
     )
     def record_versions(

@@ -63,6 +63,24 @@ def populated(client: Any, new_client: Any, services: Services) -> dict[str, Any
     return {"asha": asha, "ravi": ravi, "auditor": auditor, "record": record["id"]}
 
 
+def test_an_auditor_has_no_records_connections_or_receipts(
+    populated: dict[str, Any], services: Services
+) -> None:
+    """Found in review: an auditor listing /api/v1/me/records got an empty list, logged as a
+    person's own look at their records."""
+    auditor, start = populated["auditor"], len(log_rows(services))
+    for method, path, body in (
+        ("GET", "/api/v1/me/records", None),
+        ("POST", "/api/v1/me/records", PHONE),
+        ("GET", "/api/v1/me/grants", None),
+        ("GET", "/api/v1/me/receipts", None),
+    ):
+        refused = auditor.request(method, path, json=body)
+        assert _problem(refused, 403)["title"].startswith("Only a person's own account"), path
+    assert [row["action"] for row in log_rows(services)[start:]] == []
+    assert auditor.get("/api/v1/me").status_code == 200  # their own account, still
+
+
 def test_entries_filters_and_cursor(populated: dict[str, Any], services: Services) -> None:
     auditor = populated["auditor"]
     mine = auditor.get("/api/v1/audit/entries", params={"person": populated["asha"]}).json()
