@@ -58,6 +58,7 @@ from pds.people.recovery import AccountRecovery
 from pds.people.renewal import renewed_session_hook
 from pds.people.routes import AccountController
 from pds.people.service import PeopleService, Principal
+from pds.people.sign_in_failures import SignInFailures
 from pds.rate_limits import limit_groups, rate_limit_middleware
 from pds.receipts.wiring import (
     ReceiptServices,
@@ -123,7 +124,10 @@ def build_services(settings: Settings) -> Services:
     )
     audit = build_audit(settings, db, keys)
     ttl = timedelta(seconds=settings.session_ttl_seconds)
-    people = PeopleService(db, keys, hasher, ttl, audit.trail)
+    failures = SignInFailures(
+        settings.signin_failures_per_account, settings.signin_failure_window_minutes * 60
+    )
+    people = PeopleService(db, keys, hasher, ttl, audit.trail, failures)
     records = RecordService(db, keys, audit.trail)
     account = AccountService(
         db, keys, people, records, audit=audit.trail, shred_on_erasure=settings.shred_on_erasure

@@ -34,6 +34,7 @@ from pds.people.auth import NotAPerson
 from pds.people.datakeys import DataKeyMissing
 from pds.people.recovery import RecoveryFailed
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials
+from pds.people.sign_in_failures import TooManySignInFailures
 from pds.records.catalogue import UnknownRecordType
 from pds.records.idempotency import IdempotencyKeyReused
 from pds.records.service import (
@@ -100,6 +101,9 @@ DOMAIN_PROBLEMS: Mapping[type[Exception], ProblemKind] = {
     InvalidDuration: ProblemKind(422, "validation", "The end date is not acceptable"),
     InvalidScope: ProblemKind(422, "invalid-scope", "Unknown or malformed scope"),
     NotAnAuditor: ProblemKind(403, "forbidden", "Only auditors may use the audit API"),
+    TooManySignInFailures: ProblemKind(
+        429, "too-many-failures", "Too many wrong passwords for this account: wait, then retry"
+    ),
     NotAPerson: ProblemKind(
         403, "forbidden", "Only a person's own account keeps records, connections and receipts"
     ),
@@ -216,6 +220,8 @@ def domain_problem(exc: Exception) -> Response[dict[str, Any]]:
 
 
 def _retry_later(exc: Exception) -> dict[str, str] | None:
+    if isinstance(exc, TooManySignInFailures):
+        return {"Retry-After": str(exc.retry_after)}
     return {"Retry-After": "5"} if isinstance(exc, AuditUnavailable) else None
 
 

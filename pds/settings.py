@@ -55,10 +55,20 @@ class Settings(BaseSettings):
         "before it cannot be decrypted with the current keys",
     )
     rate_limit_signin_per_minute: int = Field(
-        10,
+        30,
         ge=0,
         description="sign-in attempts per client address, and password checks (change, erase) "
-        "per signed-in session, per minute (0: off)",
+        "per signed-in session, per minute (0: off); generous, because a field office behind "
+        "one carrier NAT shares an address, and wrong passwords are also counted per account",
+    )
+    signin_failures_per_account: int = Field(
+        10,
+        ge=0,
+        description="wrong passwords for one account, from any address, after which its "
+        "sign-in is paused until the oldest is older than the window (0: off)",
+    )
+    signin_failure_window_minutes: int = Field(
+        15, ge=1, description="the window of signin_failures_per_account, in minutes"
     )
     rate_limit_signup_per_minute: int = Field(
         10, ge=0, description="sign-ups and OAuth registrations per address per minute"

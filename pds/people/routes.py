@@ -42,6 +42,7 @@ from pds.people.service import (
     PeopleService,
     Principal,
 )
+from pds.people.sign_in_failures import TooManySignInFailures
 from pds.settings import Settings
 
 
@@ -102,10 +103,15 @@ class AccountController(Controller):
         status_code=HTTP_200_OK,
         summary="Sign in with email and password",
         description="Sets the session cookie. Unknown emails and wrong passwords get the same "
-        "answer, in about the same time.",
+        "answer, in about the same time. After too many wrong passwords for one email address, "
+        "from any address, its sign-in is paused (429 with `Retry-After`), known account or not.",
         security=PUBLIC,
         responses=errors(
-            JSON_BODY_ERRORS, domain(InvalidCredentials), RATE_LIMITED, UNAVAILABLE, AUDITED
+            JSON_BODY_ERRORS,
+            domain(InvalidCredentials, TooManySignInFailures),
+            RATE_LIMITED,
+            UNAVAILABLE,
+            AUDITED,
         ),
         sync_to_thread=True,
     )

@@ -20,6 +20,7 @@ from pds.db import Database
 from pds.keystore import KeyStore
 from pds.people.datakeys import create_data_key, load_data_key
 from pds.people.models import people, sessions
+from pds.people.sign_in_failures import SignInFailures, TooManySignInFailures
 
 
 class Role(StrEnum):
@@ -64,12 +65,14 @@ class PeopleService:
         hasher: PasswordHasher,
         session_ttl: timedelta,
         audit: AuditTrail,
+        failures: SignInFailures | None = None,
     ) -> None:
         self.db = db
         self.keys = keys
         self.hasher = hasher
         self.session_ttl = session_ttl
         self.audit = audit
+        self.failures = failures or SignInFailures(limit=0, window_seconds=0)
 
     def sign_up(
         self,
@@ -121,6 +124,16 @@ class PeopleService:
             self.audit.record(refused, "email_taken")
             raise EmailAlreadyRegistered from None
         return person_id
+
+    def _refuse_sign_in(self, person_id: str | None, reason: str) -> None:
+        """The refused sign-in's entry: about the account if it exists, else without subject."""
+        with self.db.write() as conn:
+            if person_id is None:
+                refused = self._anonymous("session.signin")(conn)
+                self.audit.append(conn, refused.denied(reason))
+            else:
+                role = self.role_of(conn, person_id)
+                self.log_own(conn, "session.signin", person_id, role, reason=reason)
 
     def _anonymous(self, action: str) -> Callable[[Connection], AuditEvent]:
         return lambda conn: self.audit.event(conn, action, None)
@@ -180,19 +193,22 @@ class PeopleService:
         """Authenticate and open a session; returns the session token for the cookie.
 
         Success and failure are both audited; a failure for an unknown account has no subject.
+        An account with too many recent failures is refused before its password is checked.
         """
+        address = normalise_email(email)
+        try:
+            self.failures.check(address)
+        except TooManySignInFailures:
+            with self.db.read() as conn:
+                found = self._find(conn, email)
+            self._refuse_sign_in(None if found is None else found[0], "too_many_failures")
+            raise
         principal, person_id = self._check_credentials(email, password)
         if principal is None:
-            with self.db.write() as conn:
-                if person_id is None:
-                    refused = self._anonymous("session.signin")(conn)
-                    self.audit.append(conn, refused.denied("invalid_credentials"))
-                else:
-                    role = self.role_of(conn, person_id)
-                    self.log_own(
-                        conn, "session.signin", person_id, role, reason="invalid_credentials"
-                    )
+            self.failures.failed(address)
+            self._refuse_sign_in(person_id, "invalid_credentials")
             raise InvalidCredentials
+        self.failures.succeeded(address)
         token = random_token()
         with self.db.write() as conn:
             self._insert_session(conn, token, principal.person_id)

@@ -9,6 +9,7 @@ so, and after signing in they land where they were going.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -24,9 +25,10 @@ from pds.people.recovery import AccountRecovery
 from pds.people.routes import session_cookie
 from pds.people.schemas import Credentials
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials, PeopleService, Role
+from pds.people.sign_in_failures import TooManySignInFailures
 from pds.settings import Settings
 from pds.web.guard import session_token
-from pds.web.i18n import LANGUAGE_COOKIE, LOCALES, N_
+from pds.web.i18n import LANGUAGE_COOKIE, LOCALES, N_, translator
 from pds.web.pages.common import notice, page
 from pds.web.pages.recovery import show_code
 
@@ -37,6 +39,10 @@ PASSWORD_ERROR = N_("Use a password of at least 8 characters.")
 EXISTS_ERROR = N_("An account with this email already exists. Sign in instead.")
 MISMATCH_ERROR = N_("The two passwords are different.")
 WRONG_ERROR = N_("Email or password is wrong.")
+PAUSED_ERROR = N_(
+    "Too many wrong passwords for this account, so signing in to it is paused. Try again in "
+    "%(minutes)s minutes, or set a new password with your recovery code."
+)
 EXPIRED = N_("Your session ended, so you were signed out. Sign in again to continue.")
 
 
@@ -105,20 +111,23 @@ def signin_page(
 
 @post("/signin", sync_to_thread=True)
 def signin_submit(
-    data: Form, people: NamedDependency[PeopleService], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any],
+    data: Form,
+    people: NamedDependency[PeopleService],
+    settings: NamedDependency[Settings],
 ) -> Response[Any]:
     email = data.get("email", "").strip()
     target = data.get("next")
+    again = partial(page, "signin.html", email=email, next=safe_next(target))
     try:
         token, principal = people.sign_in(email, data.get("password", ""))
     except InvalidCredentials:
-        return page(
-            "signin.html",
-            error=WRONG_ERROR,
-            email=email,
-            next=safe_next(target),
-            status_code=401,
-        )
+        return again(error=WRONG_ERROR, status_code=401)
+    except TooManySignInFailures as paused:
+        minutes = -(-paused.retry_after // 60)  # rounded up: never sooner than it works
+        error = translator(request)(PAUSED_ERROR, minutes=minutes)
+        headers = {"Retry-After": str(paused.retry_after)}
+        return again(error=error, status_code=429, headers=headers)
     destination = safe_next(target) if target and target != "/" else landing(principal.role)
     return Redirect(destination, cookies=[session_cookie(settings, token)])
 

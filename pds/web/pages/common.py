@@ -100,10 +100,21 @@ def page_dependencies() -> dict[str, Provide]:
 
 
 def page(
-    name: str, *, status_code: int = 200, cookies: Sequence[Cookie] = (), **context: Any
+    name: str,
+    *,
+    status_code: int = 200,
+    cookies: Sequence[Cookie] = (),
+    headers: Mapping[str, str] | None = None,
+    **context: Any,
 ) -> Template:
     """A page template; `section` marks the current item of the navigation."""
-    return Template(name, context=context, status_code=status_code, cookies=list(cookies))
+    return Template(
+        name,
+        context=context,
+        status_code=status_code,
+        cookies=list(cookies),
+        headers=dict(headers or {}),
+    )
 
 
 def notice(key: str | None) -> str | None:

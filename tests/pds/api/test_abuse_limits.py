@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 
 from pds.app import build_services, create_app
 from tests.conftest import PASSWORD, TEST_ORIGIN, make_settings, sign_up
+from tests.pds.audit.support import raw_rows
 
 pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
 
@@ -142,3 +143,46 @@ def test_password_checks_of_a_signed_in_session_are_limited(limited: Any) -> Non
     refused = limited.post("/settings/erase", data=form)
     assert refused.status_code == 429 and "Too many attempts" in refused.text
     assert limited.get("/api/v1/me/records").status_code == 200  # reading goes on
+
+
+@pytest.fixture
+def paused(tmp_path: Path, database_url: str) -> Any:
+    """Wrong passwords counted per account; the per-address limit off, as if every guess came
+    from another address (or a whole field office from one)."""
+    settings = make_settings(
+        tmp_path, database_url, rate_limit_signin_per_minute=0, signin_failures_per_account=3
+    )
+    services = build_services(settings)
+    with TestClient(create_app(settings, services), base_url=TEST_ORIGIN) as client:
+        yield client, services
+    services.db.dispose()
+
+
+def test_wrong_passwords_pause_one_accounts_sign_in_from_any_address(paused: Any) -> None:
+    client, services = paused
+    sign_up(client, "asha@example.org")
+    sign_up(client, "ravi@example.org")
+    client.cookies.clear()
+    for email in ("asha@example.org", "nobody@example.org"):  # known or not, the same answers
+        wrong = {"email": email, "password": "a wrong guess"}
+        assert [client.post("/api/v1/signin", json=wrong).status_code for _ in range(3)] == [
+            401,
+            401,
+            401,
+        ]
+        refused = client.post("/api/v1/signin", json={"email": email, "password": PASSWORD})
+        _assert_limited(refused)
+        assert refused.json()["type"] == "/problems/too-many-failures"
+        assert 0 < int(refused.headers["retry-after"]) <= 15 * 60 + 1
+    assert client.post(
+        "/api/v1/signin", json={"email": " RAVI@example.org", "password": PASSWORD}
+    ).is_success  # another account is not paused
+    with services.db.read() as conn:
+        reasons = [row["reason"] for row in raw_rows(conn) if row["action"] == "session.signin"]
+    assert reasons.count("too_many_failures") == 2 and reasons.count("invalid_credentials") == 6
+    page = client.get("/signin")
+    token = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+    form = {"email": "Asha@example.org", "password": PASSWORD, "_csrf_token": token}
+    shown = client.post("/signin", data=form)
+    assert shown.status_code == 429 and int(shown.headers["retry-after"]) > 0
+    assert "signing in to it is paused. Try again in 15 minutes" in shown.text, shown.text
