@@ -75,6 +75,8 @@ class AccountRecovery:
         elif service.hasher.verify(found.recovery_hash, typed):
             next_code = self._reset(found.id, found.recovery_hash, new_password)
             if next_code is not None:
+                # The paused sign-in's way out, as its message says: the new password works now.
+                service.failures.succeeded(normalise_email(email))
                 return next_code
         self._refused(found.id if found is not None else None)
         raise RecoveryFailed

@@ -186,3 +186,23 @@ def test_wrong_passwords_pause_one_accounts_sign_in_from_any_address(paused: Any
     shown = client.post("/signin", data=form)
     assert shown.status_code == 429 and int(shown.headers["retry-after"]) > 0
     assert "signing in to it is paused. Try again in 15 minutes" in shown.text, shown.text
+
+
+def test_the_recovery_code_is_the_way_out_of_a_paused_sign_in(paused: Any) -> None:
+    """The paused page says so: after a recovery, the new password works at once."""
+    client, _ = paused
+    email, new_password = "asha@example.org", "a brand new passphrase"
+    signed_up = client.post("/api/v1/signup", json={"email": email, "password": PASSWORD})
+    client.cookies.clear()
+    for _ in range(3):
+        client.post("/api/v1/signin", json={"email": email, "password": "a wrong guess"})
+    paused_answer = client.post("/api/v1/signin", json={"email": email, "password": PASSWORD})
+    assert paused_answer.status_code == 429
+    recovery = {
+        "email": email,
+        "recovery_code": signed_up.json()["recovery_code"],
+        "new_password": new_password,
+    }
+    assert client.post("/api/v1/recovery", json=recovery).status_code == 200
+    signed_in = client.post("/api/v1/signin", json={"email": email, "password": new_password})
+    assert signed_in.status_code == 200, signed_in.text
