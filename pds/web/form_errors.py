@@ -10,6 +10,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pds.records.catalogue import RecordType
+from pds.records.types.contact import COUNTRY_PATTERN
+from pds.records.types.fields import MULTI_LINE, ONE_LINE
+from pds.records.types.health import ICD10_PATTERN
 from pds.web.forms import FormField, resolve
 from pds.web.i18n import N_, Translator
 
@@ -61,6 +64,14 @@ VALIDATOR_MESSAGES: Mapping[str, str] = {
     ),
 }
 
+# What each of the catalogue's patterns asks for, in words (its regex means nothing to a person).
+PATTERN_MESSAGES: Mapping[str, str] = {
+    ONE_LINE: N_("Write this on one line, without tabs or other hidden characters."),
+    MULTI_LINE: N_("Remove tabs and other hidden characters."),
+    COUNTRY_PATTERN: N_("Use a two-letter country code, like IN."),
+    ICD10_PATTERN: N_("An ICD-10 code looks like E11 or E11.9."),
+}
+
 _TYPE_MESSAGES: Mapping[str, str] = {
     "missing": N_("Fill in this field."),
     "string_too_short": N_("Fill in this field."),
@@ -98,6 +109,9 @@ def error_message(error: Mapping[str, Any], prop: Mapping[str, Any], _: Translat
         if detail in VALIDATOR_MESSAGES:
             return _(VALIDATOR_MESSAGES[detail])
         return detail[:1].upper() + detail[1:] + "."
+    pattern_words = PATTERN_MESSAGES.get(str(prop.get("pattern")))
+    if kind == "string_pattern_mismatch" and pattern_words is not None:
+        return _(pattern_words)
     if kind in _TYPE_MESSAGES:
         limit = prop.get(_LIMITS.get(kind, ""), "")
         return _(_TYPE_MESSAGES[kind], limit=limit) if kind in _LIMITS else _(_TYPE_MESSAGES[kind])

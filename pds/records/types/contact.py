@@ -99,6 +99,7 @@ _STATE_BY_KEY = {_state_key(state): state for state in _INDIAN_STATES} | {
     "nct of delhi": "Delhi", "new delhi": "Delhi",
 }  # fmt: skip
 _PIN = re.compile(r"[1-9][0-9]{5}")
+COUNTRY_PATTERN = r"^[A-Z]{2}$"  # ISO 3166-1 alpha-2, checked against the known ones below
 
 
 class Address(Record):
@@ -112,7 +113,7 @@ class Address(Record):
 
     country: Annotated[
         str,
-        StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}$"),
+        StringConstraints(strip_whitespace=True, pattern=COUNTRY_PATTERN),
         BeforeValidator(upper),
     ] = Field(default="IN", description="ISO 3166-1 alpha-2 country code.")
     line1: Text = Field(description="House, street or landmark.")

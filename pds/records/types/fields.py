@@ -64,24 +64,24 @@ def upper(value: object) -> object:
 
 # No control characters: they are never part of a name or an address and they corrupt exports,
 # logs and screens. Notes may span lines, so they keep tab and newline.
-_ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
-_MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 # In every Annotated below StringConstraints come before a BeforeValidator: placed after it, their
 # pattern is still enforced but silently left out of the JSON Schema.
 Text = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_ONE_LINE),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=ONE_LINE),
     BeforeValidator(nfc),
 ]
 Code = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=_ONE_LINE),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=ONE_LINE),
     BeforeValidator(nfc),
 ]
 Notes = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=_MULTI_LINE),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=MULTI_LINE),
     BeforeValidator(nfc),
 ]
 # Strict: a JSON client that sends "2" or true where a number belongs has a bug worth reporting.

@@ -60,10 +60,9 @@ class Immunisation(Record):
 
 
 # A category (E11) or a code (E11.9); ICD-10-CM extensions (S52.521A) fit too.
+ICD10_PATTERN = r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$"
 Icd10Code = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, pattern=r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$"),
-    BeforeValidator(upper),
+    str, StringConstraints(strip_whitespace=True, pattern=ICD10_PATTERN), BeforeValidator(upper)
 ]
 
 

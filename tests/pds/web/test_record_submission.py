@@ -156,3 +156,23 @@ def test_removing_or_adding_a_row_keeps_the_version_the_edit_started_from(client
         assert shown.status_code == 200 and _hidden(shown.text, "_version") == "1", action
     typed = _household_form(page, PEOPLE[:2]) | {"_version": "1", "_action": "save"}
     assert client.post(path, data=typed, follow_redirects=False).status_code == 409
+
+
+def test_a_pattern_is_explained_in_words_not_as_not_in_the_expected_form(client: Any) -> None:
+    """Found in review: every pattern mismatch read "Check this: it is not in the expected form"."""
+    sign_up(client)
+    for path, fields, expected in (
+        ("contact.address", {"country": "IND", "line1": "House 12", "village_or_city": "Rampur"},
+         "Use a two-letter country code, like IN."),
+        ("health.conditions", {"name": "Diabetes", "icd10_code": "diabetes"},
+         "An ICD-10 code looks like E11 or E11.9."),
+        ("identity.name", {"given_name": "Asha\tDevi"},
+         "Write this on one line, without tabs or other hidden characters."),
+    ):  # fmt: skip
+        form_path = f"/records/new/{path}"
+        page = client.get(form_path).text
+        form = {name: _hidden(page, name) for name in ("_csrf_token", "_submission")}
+        refused = client.post(form_path, data=form | fields | {"_action": "save"})
+        assert refused.status_code == 422, path
+        assert expected in refused.text, (path, refused.text)
+        assert "not in the expected form" not in refused.text
