@@ -237,6 +237,8 @@ def describe_pattern(pattern: str, words: str) -> str:
 
 
 def _plain(message: str) -> str:
+    if message == "Expected `str` of length >= 1":  # a parameter given empty
+        return "empty"
     if not message.startswith(_REGEX_MESSAGE):
         return message
     quoted = message.removeprefix(_REGEX_MESSAGE)

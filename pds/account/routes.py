@@ -15,6 +15,7 @@ from pds.account.service import AccountService
 from pds.contract import (
     AUDITED,
     JSON_BODY_ERRORS,
+    PERSON_ERRORS,
     RATE_LIMITED,
     SESSION,
     SESSION_ERRORS,
@@ -24,9 +25,11 @@ from pds.contract import (
     domain,
     errors,
 )
+from pds.people.auth import PERSON_ONLY
 from pds.people.routes import session_cookie
 from pds.people.schemas import PasswordConfirmation, Profile
 from pds.people.service import InvalidCredentials, PeopleService, Principal
+from pds.people.sign_in_failures import TooManySignInFailures
 from pds.settings import Settings
 
 
@@ -48,8 +51,10 @@ class MyAccountController(Controller):
         summary="Everything I have here, as one portable JSON document",
         responses={
             200: ResponseSpec(AccountExport, description="The export", generate_examples=False),
-            **errors(SESSION_ERRORS, STORED_DATA_ERRORS, AUDITED),
+            **errors(PERSON_ERRORS, STORED_DATA_ERRORS, AUDITED),
         },
+        # An auditor's or administrator's export would read as a person's own look at records.
+        dependencies=PERSON_ONLY,
         sync_to_thread=True,
     )
     def export(
@@ -72,6 +77,7 @@ class MyAccountController(Controller):
             SESSION_WRITE_ERRORS,
             JSON_BODY_ERRORS,
             domain(InvalidCredentials, when="The password is wrong"),
+            domain(TooManySignInFailures, when="Too many wrong passwords for this account lately"),
             RATE_LIMITED,
             AUDITED,
         ),

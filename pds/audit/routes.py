@@ -49,7 +49,9 @@ from pds.problems import describe_pattern
 from pds.query_params import refuse_unexpected
 
 Id = Annotated[str | None, QueryParameter(max_length=64)]
-Cursor = Annotated[str | None, QueryParameter(max_length=200, description="from next_cursor")]
+Cursor = Annotated[
+    str | None, QueryParameter(min_length=1, max_length=200, description="from next_cursor")
+]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")]
 Size = Annotated[int, QueryParameter(ge=0, le=2**62)]
 OutcomeParam = Annotated[Outcome | None, QueryParameter(description="allowed or denied")]
@@ -293,12 +295,14 @@ class MyActivityController(Controller):
     )
     def activity(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         auditor: NamedDependency[AuditorService],
         outcome: OutcomeParam = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> ActivityPage:
+        refuse_unexpected(request, frozenset({"outcome", "cursor", "limit"}))
         page = auditor.activity(principal.person_id, outcome=outcome, cursor=cursor, limit=limit)
         return ActivityPage(
             items=[activity_item(e) for e in page.items], next_cursor=page.next_cursor

@@ -21,6 +21,10 @@ def session_cookie_name(secure: bool) -> str:
     return "__Host-pds_session" if secure else "pds_session"
 
 
+def device_cookie_name(secure: bool) -> str:
+    return "__Host-pds_device" if secure else "pds_device"
+
+
 def check_same_origin(request: Request[Any, Any, Any], public_url: str) -> None:
     """Refuse cookie-authenticated writes that a browser reports as cross-site (CSRF defence)."""
     if request.method not in UNSAFE_METHODS:

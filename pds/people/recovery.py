@@ -15,7 +15,7 @@ from crypto.lookup import blind_index
 from crypto.passwords import check_password_policy
 from crypto.recovery_codes import canonical_recovery_code, new_recovery_code
 from pds.people.models import people, sessions
-from pds.people.service import PeopleService, normalise_email
+from pds.people.service import PeopleService, normalise_email, sign_in_key
 
 RECOVERY = "account.recovery"
 NEW_CODE = "account.recovery_code"
@@ -76,7 +76,7 @@ class AccountRecovery:
             next_code = self._reset(found.id, found.recovery_hash, new_password)
             if next_code is not None:
                 # The paused sign-in's way out, as its message says: the new password works now.
-                service.failures.succeeded(normalise_email(email))
+                service.failures.succeeded(sign_in_key(email))
                 return next_code
         self._refused(found.id if found is not None else None)
         raise RecoveryFailed

@@ -24,7 +24,8 @@ from pds.contract import (
     domain,
     errors,
 )
-from pds.people.auth import session_cookie_name
+from pds.people import device_cookies
+from pds.people.auth import device_cookie_name, session_cookie_name
 from pds.people.recovery import AccountRecovery, RecoveryFailed
 from pds.people.schemas import (
     Credentials,
@@ -41,6 +42,7 @@ from pds.people.service import (
     InvalidCredentials,
     PeopleService,
     Principal,
+    normalise_email,
 )
 from pds.people.sign_in_failures import TooManySignInFailures
 from pds.settings import Settings
@@ -57,6 +59,34 @@ def session_cookie(settings: NamedDependency[Settings], token: str | None) -> Co
         samesite="lax",
         max_age=settings.session_ttl_seconds if token else 0,
     )
+
+
+DEVICE_COOKIE_DAYS = 180
+
+
+def device_cookie(
+    settings: NamedDependency[Settings], people: NamedDependency[PeopleService], email: str
+) -> Cookie:
+    """Vouches for this browser at this account's sign-in (`pds.people.device_cookies`); set
+    where the person proved they hold the account: sign-up, sign-in, recovery."""
+    value = device_cookies.issue(people.keys.index_key, normalise_email(email))
+    return Cookie(
+        key=device_cookie_name(settings.secure_cookies),
+        value=value,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",  # only ever read by our own sign-in forms and API
+        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+    )
+
+
+def vouched_device(
+    request: Request[Any, Any, Any], settings: Settings, people: PeopleService, email: str
+) -> str | None:
+    """The browser's device id if its device cookie is for the account of `email`."""
+    cookie = request.cookies.get(device_cookie_name(settings.secure_cookies))
+    return device_cookies.device_of(people.keys.index_key, cookie, normalise_email(email))
 
 
 class AccountController(Controller):
@@ -95,7 +125,7 @@ class AccountController(Controller):
         return Response(
             NewAccount(person_id=person_id, role=principal.role, recovery_code=code),
             status_code=HTTP_201_CREATED,
-            cookies=[session_cookie(settings, token)],
+            cookies=[session_cookie(settings, token), device_cookie(settings, people, data.email)],
         )
 
     @post(
@@ -104,7 +134,8 @@ class AccountController(Controller):
         summary="Sign in with email and password",
         description="Sets the session cookie. Unknown emails and wrong passwords get the same "
         "answer, in about the same time. After too many wrong passwords for one email address, "
-        "from any address, its sign-in is paused (429 with `Retry-After`), known account or not.",
+        "from any address, its sign-in is paused (429 with `Retry-After`), known account or "
+        "not, except from a browser that signed in to it before (its device cookie).",
         security=PUBLIC,
         responses=errors(
             JSON_BODY_ERRORS,
@@ -117,14 +148,16 @@ class AccountController(Controller):
     )
     def sign_in(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[SignInCredentials],
         people: NamedDependency[PeopleService],
         settings: NamedDependency[Settings],
     ) -> Response[SessionInfo]:
-        token, principal = people.sign_in(data.email, data.password)
+        device = vouched_device(request, settings, people, data.email)
+        token, principal = people.sign_in(data.email, data.password, device)
         return Response(
             SessionInfo(person_id=principal.person_id, role=principal.role),
-            cookies=[session_cookie(settings, token)],
+            cookies=[session_cookie(settings, token), device_cookie(settings, people, data.email)],
         )
 
     @post(
@@ -160,6 +193,7 @@ class AccountController(Controller):
             SESSION_WRITE_ERRORS,
             JSON_BODY_ERRORS,
             domain(InvalidCredentials, when="The current password is wrong"),
+            domain(TooManySignInFailures, when="Too many wrong passwords for this account lately"),
             domain(PasswordPolicyError),
             RATE_LIMITED,
             AUDITED,
@@ -190,6 +224,7 @@ class AccountController(Controller):
             SESSION_WRITE_ERRORS,
             JSON_BODY_ERRORS,
             domain(InvalidCredentials, when="The password is wrong"),
+            domain(TooManySignInFailures, when="Too many wrong passwords for this account lately"),
             RATE_LIMITED,
             AUDITED,
         ),
@@ -222,7 +257,14 @@ class AccountController(Controller):
         sync_to_thread=True,
     )
     def recover(
-        self, data: JSONBody[RecoveryRequest], recovery: NamedDependency[AccountRecovery]
-    ) -> RecoveryCode:
+        self,
+        data: JSONBody[RecoveryRequest],
+        recovery: NamedDependency[AccountRecovery],
+        people: NamedDependency[PeopleService],
+        settings: NamedDependency[Settings],
+    ) -> Response[RecoveryCode]:
         code = recovery.recover(data.email, data.recovery_code, data.new_password)
-        return RecoveryCode(recovery_code=code)
+        return Response(
+            RecoveryCode(recovery_code=code),
+            cookies=[device_cookie(settings, people, data.email)],
+        )

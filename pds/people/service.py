@@ -51,6 +51,11 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def sign_in_key(email: str, device: str | None = None) -> str:
+    """What a sign-in attempt is counted under: the vouched-for browser, else the account."""
+    return f"device:{device}" if device else f"account:{normalise_email(email)}"
+
+
 def _email_aad(person_id: str) -> bytes:
     return b"pds.email.v1\x1f" + person_id.encode()
 
@@ -182,33 +187,27 @@ class PeopleService:
             return None, person_id
         return Principal(person_id=person_id, role=Role(role)), person_id
 
-    def authenticate(self, email: str, password: str) -> Principal:
-        """Check a password (no session, no audit entry: sign_in is the audited sign-in)."""
-        principal, _ = self._check_credentials(email, password)
-        if principal is None:
-            raise InvalidCredentials
-        return principal
-
-    def sign_in(self, email: str, password: str) -> tuple[str, Principal]:
+    def sign_in(
+        self, email: str, password: str, device: str | None = None
+    ) -> tuple[str, Principal]:
         """Authenticate and open a session; returns the session token for the cookie.
 
         Success and failure are both audited; a failure for an unknown account has no subject.
-        An account with too many recent failures is refused before its password is checked.
+        Attempts are counted per account, or per `device` (a browser a device cookie vouches
+        for): one with too many recent failures is refused before the password is checked, in
+        the same steps for known and unknown accounts (its entry has no subject).
         """
-        address = normalise_email(email)
+        counted = sign_in_key(email, device)
         try:
-            self.failures.check(address)
+            self.failures.attempt(counted)
         except TooManySignInFailures:
-            with self.db.read() as conn:
-                found = self._find(conn, email)
-            self._refuse_sign_in(None if found is None else found[0], "too_many_failures")
+            self._refuse_sign_in(None, "too_many_failures")
             raise
         principal, person_id = self._check_credentials(email, password)
         if principal is None:
-            self.failures.failed(address)
             self._refuse_sign_in(person_id, "invalid_credentials")
             raise InvalidCredentials
-        self.failures.succeeded(address)
+        self.failures.succeeded(counted)
         token = random_token()
         with self.db.write() as conn:
             self._insert_session(conn, token, principal.person_id)
@@ -286,12 +285,24 @@ class PeopleService:
         return self.hasher.verify(stored, password)
 
     def require_password(self, person_id: str, password: str, action: str) -> None:
-        """`InvalidCredentials`, recorded as a refused `action`, unless the password is right."""
+        """`InvalidCredentials`, recorded as a refused `action`, unless the password is right.
+
+        A signed-in session's guesses at the password are counted per account, like sign-ins:
+        a phone left signed in cannot try passwords at leisure."""
+        counted = f"password-check:{person_id}"
+        try:
+            self.failures.attempt(counted)
+        except TooManySignInFailures:
+            with self.db.write() as conn:
+                role = self.role_of(conn, person_id)
+                self.log_own(conn, action, person_id, role, reason="too_many_failures")
+            raise
         if not self.verify_password(person_id, password):
             with self.db.write() as conn:
                 role = self.role_of(conn, person_id)
                 self.log_own(conn, action, person_id, role, reason="invalid_credentials")
             raise InvalidCredentials
+        self.failures.succeeded(counted)
 
     def change_password(self, person_id: str, current: str, new: str, keep_token: str) -> None:
         """Replace the password and end every other session of the person."""

@@ -1,13 +1,18 @@
-"""Failed sign-ins counted per account, whatever address they come from.
+"""Password guesses counted per account (or per vouched-for browser), whatever address they come
+from.
 
 The per-address limit (`pds.rate_limits`) cannot tell a field office behind one carrier-grade NAT
-from one guesser, and a guesser with many addresses escapes it. Counting wrong passwords per
-account stops guessing at one account from anywhere, so the per-address limit can be generous.
+from one guesser, and a guesser with many addresses escapes it. Counting attempts per account
+stops guessing at one account from anywhere, so the per-address limit can be generous. A browser
+with a device cookie for the account (`pds.people.device_cookies`) is counted apart, so someone
+else's guesses never pause the person's own phone.
 
-Keyed by a hash of the normalised address, known account or not: a refusal here says nothing
-about whether the account exists. Refused attempts do not count, so waiting out the window
-always works; a success clears the count. Kept in memory per process, like the rate limits: with
-several workers the allowance is multiplied (docs/deployment.md), and a restart forgets it.
+Each attempt is counted when it starts, under the lock, and forgotten only when it succeeds: a
+burst of parallel guesses cannot all pass the check before the first failure is counted. The
+count is keyed by a hash, known account or not, so a pause says nothing about whether the account
+exists; refused attempts are not counted, so waiting out the window always works. Kept in memory
+per process, like the rate limits: with several workers the allowance is multiplied
+(docs/deployment.md), and a restart forgets it.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ import hashlib
 import math
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 
-# Enough accounts under attack at once for any deployment here; the oldest is forgotten first.
+# Enough keys under attack at once for any deployment here (a few hundred bytes each); beyond it
+# the key touched longest ago is forgotten first.
 CAPACITY = 100_000
 
 
@@ -43,49 +49,28 @@ class SignInFailures:
         self.window = window_seconds
         self.clock = clock
         self.capacity = capacity
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._attempts: OrderedDict[str, list[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def check(self, email: str) -> None:
-        """Refuse before any password work when the account has had `limit` recent failures."""
+    def attempt(self, key: str) -> None:
+        """Count an attempt at `key`, or refuse it (not counted) when `limit` attempts in the
+        window have not succeeded."""
         if self.limit <= 0:
             return
-        now = self.clock()
+        hashed, now = _hash(key), self.clock()
         with self._lock:
-            recent = self._recent(_key(email), now)
-            if recent is not None and len(recent) >= self.limit:
+            recent = [t for t in self._attempts.get(hashed, ()) if t > now - self.window]
+            if len(recent) >= self.limit:
                 raise TooManySignInFailures(max(1, math.ceil(recent[0] + self.window - now)))
+            self._attempts[hashed] = [*recent, now]
+            self._attempts.move_to_end(hashed)
+            if len(self._attempts) > self.capacity:
+                self._attempts.popitem(last=False)
 
-    def failed(self, email: str) -> None:
-        if self.limit <= 0:
-            return
-        key, now = _key(email), self.clock()
+    def succeeded(self, key: str) -> None:
         with self._lock:
-            recent = self._recent(key, now)
-            if recent is None:
-                recent = self._failures[key] = deque(maxlen=self.limit)
-            recent.append(now)
-            self._failures.move_to_end(key)
-            if len(self._failures) > self.capacity:
-                self._failures.popitem(last=False)
-
-    def succeeded(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop(_key(email), None)
-
-    def _recent(self, key: str, now: float) -> deque[float] | None:
-        """The account's failures inside the window (older ones dropped), if any."""
-        recent = self._failures.get(key)
-        if recent is None:
-            return None
-        while recent and recent[0] <= now - self.window:
-            recent.popleft()
-        if not recent:
-            del self._failures[key]
-            return None
-        return recent
+            self._attempts.pop(_hash(key), None)
 
 
-def _key(email: str) -> str:
-    """`email` as the caller normalised it (`pds.people.service.normalise_email`)."""
-    return hashlib.sha256(email.encode()).hexdigest()
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()

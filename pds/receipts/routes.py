@@ -42,6 +42,7 @@ from pds.contract import (
 )
 from pds.people.auth import PERSON_ONLY
 from pds.people.service import Principal
+from pds.query_params import refuse_unexpected
 from pds.receipts.schemas import (
     JsonWebKeySet,
     OrganisationReceiptList,
@@ -56,9 +57,13 @@ from pds.receipts.schemas import (
 
 JOSE = "application/jose"
 ReceiptId = Annotated[str, FromPath, Parameter(max_length=64, description="receipt id")]
-Cursor = Annotated[str | None, QueryParameter(max_length=200, description="from next_cursor")]
+Cursor = Annotated[
+    str | None, QueryParameter(min_length=1, max_length=200, description="from next_cursor")
+]
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="items per page")]
-GrantFilter = Annotated[str | None, QueryParameter(max_length=64, description="one grant only")]
+GrantFilter = Annotated[
+    str | None, QueryParameter(min_length=1, max_length=64, description="one grant only")
+]
 _PAGE_ERRORS: Cases = (INVALID_REQUEST, domain(InvalidCursor))
 _NO_WEBHOOK = http_case(
     NotFoundException("no webhook is registered"), "no-webhook", "No webhook is registered"
@@ -118,12 +123,14 @@ class MyReceiptsController(Controller):
     )
     def list_receipts(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         receipts: NamedDependency[ReceiptService],
         cursor: Cursor = None,
         limit: Limit = 50,
         grant_id: GrantFilter = None,
     ) -> ReceiptList:
+        refuse_unexpected(request, frozenset({"cursor", "limit", "grant_id"}))
         page = receipts.list_for_person(
             principal.person_id, grant_id=grant_id, cursor=cursor, limit=limit
         )
@@ -181,11 +188,13 @@ class OrganisationReceiptsController(Controller):
     )
     def list_receipts(
         self,
+        request: Request[Any, Any, Any],
         organisation_client: NamedDependency[Client],
         receipts: NamedDependency[ReceiptService],
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> OrganisationReceiptList:
+        refuse_unexpected(request, frozenset({"cursor", "limit"}))
         page = receipts.list_for_organisation(
             organisation_client.organisation_id, cursor=cursor, limit=limit
         )

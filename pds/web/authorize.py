@@ -94,7 +94,8 @@ def _consent_page(
             "label": scope_label(scope, _),
             "new": scope in difference.newly_requested and difference.existing is not None,
             "ticked": (
-                scope in difference.already_shared
+                # A new reason is a new consent: then nothing is ticked in advance either.
+                scope in difference.already_shared and not difference.purpose_changes
                 if answered is None
                 else answered.get(f"item:{scope}") == "yes"
             ),

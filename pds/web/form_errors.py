@@ -66,7 +66,7 @@ VALIDATOR_MESSAGES: Mapping[str, str] = {
 
 # What each of the catalogue's patterns asks for, in words (its regex means nothing to a person).
 PATTERN_MESSAGES: Mapping[str, str] = {
-    ONE_LINE: N_("Write this on one line, without tabs or other hidden characters."),
+    ONE_LINE: N_("Remove tabs and other hidden characters."),
     MULTI_LINE: N_("Remove tabs and other hidden characters."),
     COUNTRY_PATTERN: N_("Use a two-letter country code, like IN."),
     ICD10_PATTERN: N_("An ICD-10 code looks like E11 or E11.9."),

@@ -23,6 +23,7 @@ from pds.audit.service import OutOfRange, Pruned
 from pds.people.auth import resolve_session_cookie, session_cookie_name
 from pds.people.routes import session_cookie
 from pds.people.service import PeopleService, Principal, Role
+from pds.people.sign_in_failures import TooManySignInFailures
 from pds.records.catalogue import UnknownRecordType
 from pds.records.service import RecordNotFound, VersionConflict
 from pds.request_id import with_request_id
@@ -65,7 +66,9 @@ def provide_viewer(
 
 
 def require_person(viewer: Principal) -> Principal:
-    if viewer.role is Role.AUDITOR:
+    """Only a person's own account keeps records, connections and receipts (an administrator's
+    account is for the command line, and has no pages)."""
+    if viewer.role is not Role.PERSON:
         raise WrongRole
     return viewer
 
@@ -124,6 +127,14 @@ _DOMAIN_PAGES: dict[type[Exception], tuple[str, str, int]] = {
         N_("That change is not possible here"),
         N_("Here you can only share less or for less time."),
         422,
+    ),
+    TooManySignInFailures: (
+        N_("Too many wrong passwords"),
+        N_(
+            "Nothing was changed. The password was typed wrongly too many times for this "
+            "account, so it is not checked for a while. Wait 15 minutes, then try again."
+        ),
+        429,
     ),
     VersionConflict: (
         N_("The record was changed meanwhile"),

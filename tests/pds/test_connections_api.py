@@ -191,6 +191,11 @@ def test_nothing_new_is_ticked_in_advance(client: Any, services: Services) -> No
         "item:contact.phone:read": True,
         "item:health.immunisations:read": False,
     }
+    # A new reason is a new consent, for what is already shared too (found in review).
+    params = authorization_params(ngo, both, challenge, purpose="dpv:ResearchAndDevelopment")
+    new_reason = client.get("/oauth/authorize", params=params)
+    assert "changes the reason" in new_reason.text
+    assert not any(_ticked(new_reason.text).values())
 
 
 def test_the_consent_screen_says_kept_items_follow_the_new_time(

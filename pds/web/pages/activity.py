@@ -62,7 +62,7 @@ REASON_WORDS: Mapping[str, str] = {
     "insufficient_scope": N_("you did not allow this"),
     "not_found": N_("no such record"),
     "invalid_credentials": N_("wrong password"),
-    "too_many_failures": N_("too many wrong passwords, so signing in was paused for a while"),
+    "too_many_failures": N_("too many wrong passwords lately, so the password was not checked"),
     "invalid_recovery_code": N_("wrong or already used recovery code"),
     "version_conflict": N_("the record had changed meanwhile"),
     "quota": N_("too many records"),

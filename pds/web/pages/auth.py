@@ -22,13 +22,13 @@ from pydantic import ValidationError
 
 from crypto.passwords import PasswordPolicyError
 from pds.people.recovery import AccountRecovery
-from pds.people.routes import session_cookie
+from pds.people.routes import device_cookie, session_cookie, vouched_device
 from pds.people.schemas import Credentials
 from pds.people.service import EmailAlreadyRegistered, InvalidCredentials, PeopleService, Role
 from pds.people.sign_in_failures import TooManySignInFailures
 from pds.settings import Settings
 from pds.web.guard import session_token
-from pds.web.i18n import LANGUAGE_COOKIE, LOCALES, N_, translator
+from pds.web.i18n import LANGUAGE_COOKIE, LOCALES, N_
 from pds.web.pages.common import notice, page
 from pds.web.pages.recovery import show_code
 
@@ -39,10 +39,6 @@ PASSWORD_ERROR = N_("Use a password of at least 8 characters.")
 EXISTS_ERROR = N_("An account with this email already exists. Sign in instead.")
 MISMATCH_ERROR = N_("The two passwords are different.")
 WRONG_ERROR = N_("Email or password is wrong.")
-PAUSED_ERROR = N_(
-    "Too many wrong passwords for this account, so signing in to it is paused. Try again in "
-    "%(minutes)s minutes, or set a new password with your recovery code."
-)
 EXPIRED = N_("Your session ended, so you were signed out. Sign in again to continue.")
 
 
@@ -90,7 +86,8 @@ def signup_submit(
     if errors:
         return page("signup.html", errors=errors, email=email, status_code=422)
     token = people.open_session(person_id)
-    return show_code(code, "signup", cookies=[session_cookie(settings, token)])
+    cookies = [session_cookie(settings, token), device_cookie(settings, people, email)]
+    return show_code(code, "signup", cookies=cookies)
 
 
 @get("/signin", sync_to_thread=False)
@@ -119,17 +116,18 @@ def signin_submit(
     email = data.get("email", "").strip()
     target = data.get("next")
     again = partial(page, "signin.html", email=email, next=safe_next(target))
+    device = vouched_device(request, settings, people, email)
     try:
-        token, principal = people.sign_in(email, data.get("password", ""))
+        token, principal = people.sign_in(email, data.get("password", ""), device)
     except InvalidCredentials:
         return again(error=WRONG_ERROR, status_code=401)
     except TooManySignInFailures as paused:
         minutes = -(-paused.retry_after // 60)  # rounded up: never sooner than it works
-        error = translator(request)(PAUSED_ERROR, minutes=minutes)
         headers = {"Retry-After": str(paused.retry_after)}
-        return again(error=error, status_code=429, headers=headers)
+        return again(paused_minutes=minutes, status_code=429, headers=headers)
     destination = safe_next(target) if target and target != "/" else landing(principal.role)
-    return Redirect(destination, cookies=[session_cookie(settings, token)])
+    cookies = [session_cookie(settings, token), device_cookie(settings, people, email)]
+    return Redirect(destination, cookies=cookies)
 
 
 @post("/signout", sync_to_thread=True)

@@ -8,6 +8,7 @@ and its errors are shown next to their fields.
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import partial
 from typing import Annotated, Any
@@ -30,6 +31,7 @@ from pds.records.service import (
 )
 from pds.web.form_errors import attach_errors, field_errors
 from pds.web.forms import as_posted, extra_rows, form_fields, value_from_form, without_row
+from pds.web.guard import require_person
 from pds.web.i18n import N_, translator
 from pds.web.pages.common import notice, page, sharing_by_type
 from pds.web.pages.record_display import display_rows, summary
@@ -59,6 +61,7 @@ def my_records(
 ) -> Template | Redirect:
     if viewer.role is Role.AUDITOR:
         return Redirect("/audit")
+    require_person(viewer)
     _ = translator(request)
     shared = sharing_by_type(grants.list_for_person(viewer.person_id))
     grouped: dict[str, list[dict[str, Any]]] = {}
@@ -250,7 +253,7 @@ def edit_record_submit(
 ) -> Response[Any]:
     view = records.get(person.person_id, record_id)
     posted = data.get("_version", "")
-    version = posted if posted.isdigit() else None
+    version = posted if re.fullmatch(r"[0-9]{1,9}", posted) else None  # not "²", nor 5,000 digits
     again = partial(_form_page, request, view.type, view=view, version=version)
     removed = _removed_row(data)
     if removed:

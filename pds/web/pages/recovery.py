@@ -16,7 +16,9 @@ from litestar.response import Template
 
 from crypto.passwords import PasswordPolicyError
 from pds.people.recovery import AccountRecovery, RecoveryFailed
-from pds.people.service import InvalidCredentials, Principal
+from pds.people.routes import device_cookie
+from pds.people.service import InvalidCredentials, PeopleService, Principal
+from pds.settings import Settings
 from pds.web.i18n import N_
 from pds.web.pages.common import page
 from pds.web.pages.settings import (
@@ -45,7 +47,12 @@ def recover_page() -> Template:
 
 
 @post("/recover", sync_to_thread=True)
-def recover_submit(data: Form, recovery: NamedDependency[AccountRecovery]) -> Template:
+def recover_submit(
+    data: Form,
+    recovery: NamedDependency[AccountRecovery],
+    people: NamedDependency[PeopleService],
+    settings: NamedDependency[Settings],
+) -> Template:
     email = data.get("email", "").strip()
     new = data.get("new_password", "")
     errors: dict[str, str] = {}
@@ -60,7 +67,7 @@ def recover_submit(data: Form, recovery: NamedDependency[AccountRecovery]) -> Te
             errors["recovery_code"] = FAILED
     if errors:
         return page("recover.html", errors=errors, email=email, status_code=422)
-    return show_code(code, "recovery")
+    return show_code(code, "recovery", cookies=[device_cookie(settings, people, email)])
 
 
 @post("/settings/recovery-code", sync_to_thread=True)

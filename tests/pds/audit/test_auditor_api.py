@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from consent.organisations import create_organisation
 from crypto import merkle
 from pds.app import Services
-from tests.conftest import sign_up
+from pds.people.service import Role
+from tests.conftest import PASSWORD, sign_up
 from tests.pds.audit.support import PHONE, actions, auditor_client, log_rows
 
 AUDIT_GETS = [
@@ -63,22 +64,34 @@ def populated(client: Any, new_client: Any, services: Services) -> dict[str, Any
     return {"asha": asha, "ravi": ravi, "auditor": auditor, "record": record["id"]}
 
 
-def test_an_auditor_has_no_records_connections_or_receipts(
-    populated: dict[str, Any], services: Services
+def test_an_auditor_or_admin_has_no_records_connections_or_receipts(
+    populated: dict[str, Any], services: Services, new_client: Any
 ) -> None:
     """Found in review: an auditor listing /api/v1/me/records got an empty list, logged as a
     person's own look at their records."""
-    auditor, start = populated["auditor"], len(log_rows(services))
-    for method, path, body in (
-        ("GET", "/api/v1/me/records", None),
-        ("POST", "/api/v1/me/records", PHONE),
-        ("GET", "/api/v1/me/grants", None),
-        ("GET", "/api/v1/me/receipts", None),
-    ):
-        refused = auditor.request(method, path, json=body)
-        assert _problem(refused, 403)["title"].startswith("Only a person's own account"), path
+    auditor = populated["auditor"]
+    services.people.sign_up("admin@example.org", PASSWORD, Role.ADMIN)
+    admin = new_client()
+    admin.post("/api/v1/signin", json={"email": "admin@example.org", "password": PASSWORD})
+    start = len(log_rows(services))
+    for account, landing in ((auditor, "/audit"), (admin, None)):
+        for method, path, body in (
+            ("GET", "/api/v1/me/records", None),
+            ("POST", "/api/v1/me/records", PHONE),
+            ("GET", "/api/v1/me/grants", None),
+            ("GET", "/api/v1/me/receipts", None),
+            ("GET", "/api/v1/me/export", None),
+        ):
+            refused = account.request(method, path, json=body)
+            title = _problem(refused, 403)["title"]
+            assert title.startswith("Only a person's own account"), path
+        assert account.get("/api/v1/me").status_code == 200  # their own account, still
+        page = account.get("/", headers={"accept": "text/html"}, follow_redirects=False)
+        if landing is None:  # an administrator's account has no pages: the command line
+            assert page.status_code == 403 and "not for your account" in page.text
+        else:
+            assert page.headers["location"] == landing
     assert [row["action"] for row in log_rows(services)[start:]] == []
-    assert auditor.get("/api/v1/me").status_code == 200  # their own account, still
 
 
 def test_entries_filters_and_cursor(populated: dict[str, Any], services: Services) -> None:

@@ -167,7 +167,7 @@ def test_a_pattern_is_explained_in_words_not_as_not_in_the_expected_form(client:
         ("health.conditions", {"name": "Diabetes", "icd10_code": "diabetes"},
          "An ICD-10 code looks like E11 or E11.9."),
         ("identity.name", {"given_name": "Asha\tDevi"},
-         "Write this on one line, without tabs or other hidden characters."),
+         "Remove tabs and other hidden characters."),
     ):  # fmt: skip
         form_path = f"/records/new/{path}"
         page = client.get(form_path).text
@@ -176,3 +176,16 @@ def test_a_pattern_is_explained_in_words_not_as_not_in_the_expected_form(client:
         assert refused.status_code == 422, path
         assert expected in refused.text, (path, refused.text)
         assert "not in the expected form" not in refused.text
+
+
+def test_a_crafted_version_is_not_a_500(client: Any) -> None:
+    """Found in review: "²" passes str.isdigit() and then fails int()."""
+    sign_up(client)
+    _save(client, _open_form(client), "+919812345678")
+    [record] = client.get("/api/v1/me/records").json()["items"]
+    path = f"/records/{record['id']}/edit"
+    form = {"_csrf_token": _hidden(client.get(path).text, "_csrf_token")}
+    for version in ("\u00b2", "9" * 5000, "-1"):
+        typed = form | {"_version": version, "number": "+919822222222", "kind": "mobile"}
+        answer = client.post(path, data=typed | {"_action": "save"}, follow_redirects=False)
+        assert answer.status_code in (302, 409), (version[:5], answer.status_code)
