@@ -55,7 +55,7 @@ _BAD_CLIENT = (
     401,
     "Client authentication failed, or used two methods at once",
     "invalid_client",
-    "The client does not exist.",
+    "Client authentication failed.",
 )
 _MALFORMED = (400, "A parameter is missing, repeated or malformed", "invalid_request", None)
 TOKEN_ERRORS = oauth_errors(

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 
 from consent.grant_service import GrantService
 from consent.grants import GRANT_IS_ACTIVE, grants
+from consent.oauth.client_auth import authenticate_public, in_our_words
 from consent.oauth.endpoints import ClientRegistration, TokenIntrospection, TokenRevocation
 from consent.oauth.events import TokenEvent, TokenHook
 from consent.oauth.flows import AuthorizationCodeFlow, RefreshTokenFlow, S256CodeChallenge
@@ -114,6 +115,11 @@ class ConsentAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(ClientRegistration)
         self.issuer_parameter = Issuer(issuer)
         self.register_extension(self.issuer_parameter)
+        self.register_client_auth_method(PUBLIC_AUTH_METHOD, authenticate_public)
+
+    def handle_error_response(self, request: Any, error: Any) -> Any:
+        in_our_words(error)
+        return super().handle_error_response(request, error)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
         if not isinstance(client_id, str) or len(client_id) > 64:

@@ -458,3 +458,23 @@ def test_refusals_before_the_token_endpoint_carry_an_oauth_error(
     assert refused.json()["error"] == "temporarily_unavailable"
     assert int(refused.headers["retry-after"]) > 0
     assert client.get("/api/v1/nope").json().get("error") is None  # only on /oauth/
+
+
+def test_a_failed_client_authentication_is_said_alike_whatever_failed(
+    client: Any, services: Services
+) -> None:
+    """Found in review: a wrong secret was answered with a Python list of methods, an unknown
+    client id with "does not exist", telling a caller which ids exist."""
+    ngo = register(services)
+    form = {"grant_type": "refresh_token", "refresh_token": "x"}
+    answers = [
+        client.post("/oauth/token", data=form, auth=auth)
+        for auth in ((ngo.client_id, "wrong-secret"), ("pds_unknown", "x"), (ngo.client_id, ""))
+    ]
+    for answer in answers:
+        assert answer.status_code == 401, answer.text
+        assert answer.json() == {
+            "error": "invalid_client",
+            "error_description": "Client authentication failed.",
+        }
+        assert answer.headers["www-authenticate"].startswith("Basic ")

@@ -103,11 +103,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def _person(issuer: str) -> requests.Session:
+def _person(issuer: str, email: str = "asha@example.org") -> requests.Session:
     person = requests.Session()
-    signed = person.post(
-        f"{issuer}/api/v1/signup", json={"email": "asha@example.org", "password": PASSWORD}
-    )
+    signed = person.post(f"{issuer}/api/v1/signup", json={"email": email, "password": PASSWORD})
     assert signed.status_code == 201, signed.text
     for record in (
         {"type": "contact.phone", "value": {"number": "+919876543210"}},
@@ -121,11 +119,13 @@ def _person(issuer: str) -> requests.Session:
     return person
 
 
-def _approve(person: requests.Session, authorization_url: str) -> str:
-    """What the person does in a browser: open the consent page, keep every item, allow."""
+def _approve(
+    person: requests.Session, authorization_url: str, organisation: str = "Stock Client NGO"
+) -> str:
+    """What the person does in a browser: open the consent page, tick every item, allow."""
     page = person.get(authorization_url, allow_redirects=False)
     assert page.status_code == 200, page.text
-    assert "Stock Client NGO" in page.text and "phone numbers" in page.text
+    assert organisation in page.text and "phone numbers" in page.text
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
     assert csrf is not None
     form = {"_csrf_token": csrf.group(1), "decision": "approve", "duration": "30"}
@@ -194,3 +194,46 @@ def test_stock_client_discovers_registers_authorizes_reads_and_loses_access(
     assert 'error="invalid_token"' in after.headers["www-authenticate"]
     with pytest.raises(InvalidGrantError):
         ngo.refresh_token(metadata["token_endpoint"], auth=(client_id, secret))
+
+
+def test_a_public_client_works_with_the_librarys_defaults(
+    server: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: requests-oauthlib sends a public client's id in HTTP Basic with an empty
+    password (its default), which was answered invalid_client."""
+    issuer, env = server
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    metadata = requests.get(f"{issuer}/.well-known/oauth-authorization-server", timeout=10).json()
+    initial = json.loads(_pds(env, "org", "registration-token"))["initial_access_token"]
+    registered = requests.post(
+        metadata["registration_endpoint"],
+        json={
+            "client_name": "Field App",
+            "redirect_uris": [REDIRECT],
+            "scope": " ".join(SCOPES),
+            "token_endpoint_auth_method": "none",
+        },
+        headers={"Authorization": f"Bearer {initial}"},
+        timeout=10,
+    )
+    assert registered.status_code == 201, registered.text
+    client_id = registered.json()["client_id"]
+    person = _person(issuer, "ravi@example.org")
+    app = OAuth2Session(client_id, redirect_uri=REDIRECT, scope=SCOPES, pkce="S256")
+    url, _state = app.authorization_url(
+        metadata["authorization_endpoint"], purpose="dpv:ServiceProvision"
+    )
+    token = app.fetch_token(
+        metadata["token_endpoint"], authorization_response=_approve(person, url, "Field App")
+    )
+    assert app.get(f"{issuer}/api/v1/records").status_code == 200
+    refreshed = app.refresh_token(metadata["token_endpoint"], client_id=client_id)
+    assert refreshed["access_token"] != token["access_token"]
+    # The same empty password does not stand in for a confidential client's secret.
+    answer = requests.post(
+        metadata["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]},
+        auth=(client_id + "x", ""),
+        timeout=10,
+    )
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client", answer.text
