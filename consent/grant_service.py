@@ -93,16 +93,20 @@ class GrantService:
             return consent_difference(self._active(conn, request, self.clock()), request)
 
     def approve(
-        self, request: ConsentRequest, approved: ScopeSet, duration: timedelta = DEFAULT_DURATION
+        self,
+        request: ConsentRequest,
+        approved: ScopeSet,
+        duration: timedelta | None = DEFAULT_DURATION,
     ) -> Grant:
         """Record the person's approval of (part of) a request; returns the resulting grant.
 
         Items the person unticked are not shared (and stop being shared if they were); items of
-        the existing grant that were not asked for this time stay as they are.
+        the existing grant that were not asked for this time stay as they are. A `duration` of
+        None keeps the existing grant's end date (a new grant gets the default).
         """
         if not approved or not approved.issubset(request.scopes):
             raise WideningRefused("approve a non-empty part of what was requested")
-        if not MIN_DURATION <= duration <= MAX_DURATION:
+        if duration is not None and not MIN_DURATION <= duration <= MAX_DURATION:
             raise InvalidDuration("choose between a day and a year")
         validate_purpose(request.purpose)
         try:
@@ -110,13 +114,15 @@ class GrantService:
         except IntegrityError:  # a concurrent approval (PostgreSQL) created the grant first
             return self._approve(request, approved, duration)
 
-    def _approve(self, request: ConsentRequest, approved: ScopeSet, duration: timedelta) -> Grant:
+    def _approve(
+        self, request: ConsentRequest, approved: ScopeSet, duration: timedelta | None
+    ) -> Grant:
         with self.db.write() as conn:
             now = self.clock()
             expire_due(conn, now, self.hooks, person_id=request.person_id)
             existing = self._active(conn, request, now)
             if existing is None:
-                grant = self._new_grant(conn, request, approved, now, duration)
+                grant = self._new_grant(conn, request, approved, now, duration or DEFAULT_DURATION)
                 event = GrantEvent(GrantEventKind.CREATED, grant, None, Actor.PERSON, now)
             else:
                 scopes = (existing.scopes - (request.scopes - approved)) | approved
@@ -126,7 +132,7 @@ class GrantService:
                     scopes=scopes,
                     purpose=request.purpose,
                     updated_at=now,
-                    expires_at=now + duration,
+                    expires_at=existing.expires_at if duration is None else now + duration,
                 )
                 event = GrantEvent(GrantEventKind.AMENDED, grant, existing, Actor.PERSON, now)
             change_grant(conn, event, self.hooks)

@@ -18,9 +18,11 @@ from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from consent.grant_service import ConsentRequest, GrantService
+from consent.grants import Grant
 from consent.oauth.adapter import LitestarAuthorizationServer, query_call
 from consent.oauth.flows import AuthorizationCodeFlow, ConsentDecision
 from consent.scopes import ScopeSet, ScopeVocabulary
+from pds.people.auth import check_same_origin
 from pds.people.service import PeopleService, Principal, Role
 from pds.settings import Settings
 from pds.web.guard import current_principal, not_for_your_account
@@ -30,6 +32,10 @@ from pds.web.pages.common import purpose_words, scope_label
 DURATIONS = {"30": N_("30 days"), "90": N_("90 days"), "180": N_("6 months"), "365": N_("1 year")}
 NOTHING_CHOSEN = N_("Choose at least one item to share, or choose \u201cDon\u2019t allow\u201d.")
 DEFAULT_DURATION = "90"
+# With a connection already there, its end date is kept unless the person chooses another: a
+# longer time chosen in advance would be sharing the person did not choose, like a ticked box.
+KEEP_END_DATE = "keep"
+NO_DURATION = N_("Choose for how long they may use your records.")
 OAuthServer = NamedDependency[LitestarAuthorizationServer]
 
 
@@ -117,7 +123,8 @@ def _consent_page(
             else None
         ),
         "durations": DURATIONS,
-        "chosen_duration": _duration(answered or {}),
+        "chosen_duration": _duration(answered or {}, difference.existing) or KEEP_END_DATE,
+        "has_new_items": any(item["new"] for item in items),
         "action": f"{request.url.path}?{query}",
         # On a shared phone, whose consent this is; "Not you?" signs out and back in to here.
         "account": people.profile(consent.person_id)["email"],
@@ -131,10 +138,19 @@ def _consent_page(
     )
 
 
-def _duration(answered: dict[str, str]) -> str:
-    """The duration the person chose, in days (one of DURATIONS), or the default."""
-    days = answered.get("duration", DEFAULT_DURATION)
-    return days if days in DURATIONS else DEFAULT_DURATION
+def _duration(answered: dict[str, str], existing: Grant | None) -> str | None:
+    """The duration the person chose: days (one of DURATIONS), or KEEP_END_DATE of an existing
+    connection; the default when none was sent; None when what was sent is not a choice."""
+    default = KEEP_END_DATE if existing is not None else DEFAULT_DURATION
+    chosen = answered.get("duration", default)
+    if chosen in DURATIONS or (chosen == KEEP_END_DATE and existing is not None):
+        return chosen
+    return None
+
+
+def _as_time(chosen: str) -> timedelta | None:
+    """The time to share for, from now; None keeps the existing connection's end date."""
+    return None if chosen == KEEP_END_DATE else timedelta(days=int(chosen))
 
 
 def _csp_allowing(request: Request[Any, Any, Any], redirect_uri: str) -> str:
@@ -200,15 +216,18 @@ class AuthorizationController(Controller):
             return _sign_in_first(request)
         if _not_a_person(principal):
             return not_for_your_account()
+        # The CSRF token already ties the form to this site; the Origin check is the same
+        # defence in depth every other cookie write gets.
+        check_same_origin(request, settings.public_url)
         if data.get("decision") != "approve":
             return oauth.create_authorization_response(flow.request, grant_user=None, grant=flow)  # type: ignore[no-any-return]
         consent = _consent_request(flow, principal)
         approved = ScopeSet(scope for scope in consent.scopes if data.get(f"item:{scope}") == "yes")
-        if not approved:
-            return _consent_page(
-                request, flow, consent, grants, vocabulary, people, NOTHING_CHOSEN, data
-            )
-        grant = grants.approve(consent, approved, timedelta(days=int(_duration(data))))
+        chosen = _duration(data, grants.difference(consent).existing)
+        if not approved or chosen is None:
+            problem = NOTHING_CHOSEN if not approved else NO_DURATION
+            return _consent_page(request, flow, consent, grants, vocabulary, people, problem, data)
+        grant = grants.approve(consent, approved, _as_time(chosen))
         decision = ConsentDecision(
             principal.person_id, grant.id, approved & grant.scopes, flow.purpose
         )

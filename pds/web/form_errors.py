@@ -18,7 +18,7 @@ from pds.web.i18n import N_, Translator
 
 # The catalogue's validator messages, said for a person filling in a form.
 VALIDATOR_MESSAGES: Mapping[str, str] = {
-    "must not be in the future": N_("This date cannot be in the future."),
+    "must not be in the future": N_("This cannot be in the future."),
     "must not be before 1900": N_("This date cannot be before 1900."),
     "should be a date written YYYY-MM-DD": N_("Enter a date like 2024-01-31."),
     "must not be before the start date": N_("This cannot be before the start date."),
@@ -175,12 +175,15 @@ def _schema_at(schema: Mapping[str, Any], loc: Sequence[Any]) -> Mapping[str, An
     return current
 
 
-def field_errors(fields: Sequence[FormField]) -> list[tuple[str, str, str]]:
-    """(control id, label msgid, message) of every field in error, for the error summary."""
-    found: list[tuple[str, str, str]] = []
+def field_errors(
+    fields: Sequence[FormField], person: int | None = None
+) -> list[tuple[str, str, str, int | None]]:
+    """(control id, label msgid, message, the row's person number or None) of every field in
+    error, for the error summary: "Person 3 - Relationship: …", not a bare "Relationship"."""
+    found: list[tuple[str, str, str, int | None]] = []
     for form_field in fields:
         if form_field.error:
-            found.append(("f-" + form_field.name, form_field.label, form_field.error))
-        for row in form_field.rows:
-            found.extend(field_errors(row))
+            found.append(("f-" + form_field.name, form_field.label, form_field.error, person))
+        for number, row in enumerate(form_field.rows, start=1):
+            found.extend(field_errors(row, number))
     return found

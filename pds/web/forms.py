@@ -36,6 +36,7 @@ class FormField:
     error: str | None = None
     rows: list[list[FormField]] = field(default_factory=list)
     blank_option: bool = False
+    added_row: int | None = None  # the row "add another" just made: the page comes back there
 
 
 def resolve(schema: Mapping[str, Any], prop: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -198,12 +199,21 @@ def without_row(form: Mapping[str, str], row: str) -> dict[str, str]:
     return {key: value for key, value in form.items() if not key.startswith(prefix)}
 
 
-def extra_rows(fields: list[FormField], key: str, count: int) -> None:
-    """Offer `count` more blank rows in the group `key` (the "add another person" button)."""
+def posted_rows(form: Mapping[str, str], name: str) -> int:
+    """How many rows of the list `name` the posted form showed."""
+    indices = _row_indices(form, name)
+    return max(indices) + 1 if indices else 0
+
+
+def add_row(fields: list[FormField], key: str, shown: int) -> None:
+    """One more blank row in the group `key` than the `shown` rows the form had ("add another
+    person"): blank rows are dropped when a form is read, so without counting them the button
+    would add none."""
     for form_field in fields:
         if form_field.key == key and form_field.kind == "group" and form_field.rows:
             template = form_field.rows[-1]
-            for _ in range(count):
+            form_field.added_row = max(len(form_field.rows), shown)
+            while len(form_field.rows) <= form_field.added_row:
                 index = len(form_field.rows)
                 form_field.rows.append(
                     [

@@ -98,7 +98,7 @@ def test_household_rows_and_other_types(live_server: LiveServer, page: Any) -> N
     page.locator("#f-members\\.0\\.relationship").select_option("self")
     page.get_by_role("button", name="Add another person").click()
     assert page.get_by_role("group", name=re.compile(r"^Person")).count() == 4
-    assert page.url.endswith("#f-members")  # shown again at the list, not the page's top
+    assert page.url.endswith("#f-members-added")  # shown again at the new row, not the top
     page.locator("#f-members\\.1\\.name").fill("Ramesh")
     page.locator("#f-members\\.1\\.relationship").select_option("self")
     page.locator("#f-members\\.3\\.year_of_birth").fill("1985")

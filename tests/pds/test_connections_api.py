@@ -25,6 +25,7 @@ from tests.oauth_support import (
     PHONE,
     authorization_params,
     bearer,
+    csrf_token,
     decide,
     grant_and_token,
     live_server,
@@ -196,6 +197,59 @@ def test_nothing_new_is_ticked_in_advance(client: Any, services: Services) -> No
     new_reason = client.get("/oauth/authorize", params=params)
     assert "changes the reason" in new_reason.text
     assert not any(_ticked(new_reason.text).values())
+
+
+def test_a_second_request_keeps_the_end_date_unless_the_person_chooses_another(
+    client: Any, services: Services
+) -> None:
+    """Found in review: a second request started at 90 days, so a quick Allow moved a 30-day
+    connection's end two months later, which the person never chose."""
+    sign_up(client)
+    ngo = register(services)
+    obtain_tokens(client, ngo, "contact.phone:read", duration="30")
+    (before,) = client.get("/api/v1/me/grants").json()["items"]
+    both = "contact.phone:read health.immunisations:read"
+    _, challenge = pkce()
+    page = client.get("/oauth/authorize", params=authorization_params(ngo, both, challenge)).text
+    checked = re.findall(r'<input type="radio"[^>]*checked>', page)
+    assert checked == [
+        '<input type="radio" id="duration-keep" name="duration" value="keep" checked>'
+    ]
+    assert "as now" in page and "to stop sharing, use" in page and "marked <strong>new" in page
+    obtain_tokens(client, ngo, both, duration="keep")
+    (kept,) = client.get("/api/v1/me/grants").json()["items"]
+    assert kept["expires_at"] == before["expires_at"] and len(kept["scopes"]) == 2
+    same = client.get("/oauth/authorize", params=authorization_params(ngo, both, challenge)).text
+    assert "marked <strong>new" not in same  # nothing new: no such sentence
+    obtain_tokens(client, ngo, both, duration="90")
+    (moved,) = client.get("/api/v1/me/grants").json()["items"]
+    assert moved["expires_at"] > before["expires_at"]
+
+
+def test_a_tampered_duration_or_a_cross_site_post_is_refused(
+    client: Any, services: Services
+) -> None:
+    """Found in review: any `duration` was saved as 90 days, and the consent form was the one
+    cookie write without the Origin check."""
+    sign_up(client)
+    ngo = register(services)
+    _, challenge = pkce()
+    params = authorization_params(ngo, "contact.phone:read", challenge)
+    for duration in ("7", "-1", "100000", "abc", "keep"):  # "keep": there is nothing to keep
+        refused = decide(client, params, duration=duration)
+        assert refused.status_code == 422, duration
+        assert "Choose for how long" in refused.text
+    page = client.get("/oauth/authorize", params=params)
+    form = {"_csrf_token": csrf_token(page.text), "duration": "30", "decision": "approve"}
+    form["item:contact.phone:read"] = "yes"
+    cross = client.post(
+        "/oauth/authorize?" + urlencode(params),
+        data=form,
+        headers={"Origin": "https://evil.example"},
+        follow_redirects=False,
+    )
+    assert cross.status_code == 403
+    assert client.get("/api/v1/me/grants").json()["items"] == []
 
 
 def test_the_consent_screen_says_kept_items_follow_the_new_time(

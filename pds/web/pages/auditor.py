@@ -71,10 +71,10 @@ def _times(since: str | None, until: str | None) -> tuple[Moment, Moment, list[A
             moments[name] = _local_time(text)
         except ValueError:
             moments[name] = None
-            wrong.append((f"q-{name}", label, NOT_A_TIME))
+            wrong.append((f"q-{name}", label, NOT_A_TIME, None))
     start, end = moments["since"], moments["until"]
     if start is not None and end is not None and start >= end:
-        wrong.append(("q-until", N_("Before (India time)"), EMPTY_RANGE))
+        wrong.append(("q-until", N_("Before (India time)"), EMPTY_RANGE, None))
     return start, end, wrong
 
 
@@ -105,7 +105,7 @@ def search_page(
     }  # fmt: skip
     start, end, wrong = _times(since, until)
     if wrong_outcome:
-        wrong.append(("q-outcome", N_("Outcome"), NO_SUCH_OUTCOME))
+        wrong.append(("q-outcome", N_("Outcome"), NO_SUCH_OUTCOME, None))
     query = AuditQuery(
         person_id=person_id or None,
         organisation_id=organisation or None,
@@ -121,10 +121,10 @@ def search_page(
         try:
             found = auditor.entries(auditor_account, query, cursor=cursor, limit=PAGE_SIZE)
         except UnknownPerson:
-            wrong.append(("q-person", N_("Person id"), NO_SUCH_PERSON))
+            wrong.append(("q-person", N_("Person id"), NO_SUCH_PERSON, None))
     if wrong:  # nothing searched: a wrong filter must not look like "no entries"
         _ = translator(request)
-        wrong = [(field, label, _(message)) for field, label, message in wrong]
+        wrong = [(field, label, _(message), None) for field, label, message, _n in wrong]
         return page(
             "audit_search.html", section="audit", entries=[], given=given, more=None,
             totals=None, purposes=PURPOSES, wrong=wrong, status_code=422,

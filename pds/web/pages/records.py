@@ -30,7 +30,14 @@ from pds.records.service import (
     VersionConflict,
 )
 from pds.web.form_errors import attach_errors, field_errors
-from pds.web.forms import as_posted, extra_rows, form_fields, value_from_form, without_row
+from pds.web.forms import (
+    add_row,
+    as_posted,
+    form_fields,
+    posted_rows,
+    value_from_form,
+    without_row,
+)
 from pds.web.guard import require_person
 from pds.web.i18n import N_, translator
 from pds.web.pages.common import notice, page, sharing_by_type
@@ -102,7 +109,7 @@ def _form_page(
     view: RecordView | None = None,
     error: InvalidRecordValue | None = None,
     row_origins: dict[str, list[int]] | None = None,
-    more: str | None = None,
+    more: tuple[str, int] | None = None,
     general: list[str] | None = None,
     submission: str | None = None,
     status: int | None = None,
@@ -120,7 +127,7 @@ def _form_page(
             record_type, fields, error.errors, row_origins or {}, translator(request)
         )
     if more:
-        extra_rows(fields, more, 1)
+        add_row(fields, *more)
     errors = field_errors(fields)
     failed = bool(messages or errors)
     return page(
@@ -179,7 +186,7 @@ def new_record_submit(
                     submission=submission)  # fmt: skip
     more = _more_rows(data)
     if more:
-        return again(more=more)
+        return again(more=(more, posted_rows(data, more)))
     try:
         view = _create_once(records, person.person_id, type_name, value, submission)
     except InvalidRecordValue as error:
@@ -262,7 +269,7 @@ def edit_record_submit(
     value, origins = value_from_form(CATALOGUE[view.type], data)
     more = _more_rows(data)
     if more:
-        return again(value=value, row_origins=origins, more=more)
+        return again(value=value, row_origins=origins, more=(more, posted_rows(data, more)))
     try:
         records.update(
             person.person_id,

@@ -46,7 +46,7 @@ def settings_with_errors(request: Request[Any, Any, Any], errors: dict[str, str]
     """The settings page after a refused form: the errors listed at the top, each linked to its
     field (the forms are far down a phone's screen), and "Error:" in the title."""
     _ = translator(request)
-    summary = [(name, label, _(errors[name])) for name, label in FIELD_LABELS.items()
+    summary = [(name, label, _(errors[name]), None) for name, label in FIELD_LABELS.items()
                if name in errors]  # fmt: skip
     return page(
         "settings.html",

@@ -66,7 +66,7 @@ def test_errors_land_next_to_their_fields_and_rows_keep_their_places() -> None:
     fields = form_fields(record_type, as_posted(value, origins))
     general = attach_errors(record_type, fields, errors, origins, Translator("en"))
     assert general == []
-    assert [(fid, message) for fid, _label, message in field_errors(fields)] == [
+    assert [(fid, message) for fid, _label, message, _person in field_errors(fields)] == [
         ("f-members.2.name", "Fill in this field."),
         ("f-members.2.relationship", "Choose one of the options."),
     ]

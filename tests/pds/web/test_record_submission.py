@@ -189,3 +189,38 @@ def test_a_crafted_version_is_not_a_500(client: Any) -> None:
         typed = form | {"_version": version, "number": "+919822222222", "kind": "mobile"}
         answer = client.post(path, data=typed | {"_action": "save"}, follow_redirects=False)
         assert answer.status_code in (302, 409), (version[:5], answer.status_code)
+
+
+def _rows_shown(page: str) -> int:
+    return len(re.findall(r'name="members\.[0-9]+\.name"', page))
+
+
+def test_add_another_person_adds_one_row_each_time_and_comes_back_there(client: Any) -> None:
+    """Found in review: blank rows are dropped when a form is read, so a second press added
+    none, and a form with two people gained three rows."""
+    sign_up(client)
+    page = client.get(HOUSEHOLD).text
+    form = {"_csrf_token": _hidden(page, "_csrf_token"), "_action": "more:members"}
+    shown = _rows_shown(page)
+    for _ in range(2):
+        fields = form | {f"members.{i}.name": "" for i in range(shown)}
+        page = client.post(HOUSEHOLD, data=fields).text
+        assert _rows_shown(page) == shown + 1
+        assert '<fieldset class="row" id="f-members-added">' in page
+        assert re.search(r'id="f-members-added">\s*<legend>Person ' + str(shown + 1), page)
+        shown += 1
+    two = _household_form(page, PEOPLE[:2]) | {"members.2.name": "", "members.3.name": ""}
+    assert _rows_shown(client.post(HOUSEHOLD, data=two | {"_action": "more:members"}).text) == 5
+
+
+def test_the_error_summary_says_which_person_an_error_is_about(client: Any) -> None:
+    """Found in review: "Relationship: Choose one of the options." with three people on the form."""
+    sign_up(client)
+    page = client.get(HOUSEHOLD).text
+    fields = _household_form(page, [("Sunita", "self"), ("Ramesh", "")])
+    fields |= {"members.1.year_of_birth": "2999", "_submission": _hidden(page, "_submission")}
+    refused = client.post(HOUSEHOLD, data=fields | {"_action": "save"})
+    assert refused.status_code == 422
+    summary = refused.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert "Person 2 \u2013 Relationship: Choose one of the options." in summary, summary
+    assert "Person 2 \u2013 Year of birth: This cannot be in the future." in summary, summary
