@@ -15,7 +15,7 @@ from pydantic import (
     field_validator,
 )
 
-from pds.records.types.fields import Code, Record, Text, examples, upper
+from pds.records.types.fields import Code, Record, Text, ascii_digits, examples
 
 __all__ = ["Address", "Email", "Phone"]
 
@@ -100,6 +100,16 @@ _STATE_BY_KEY = {_state_key(state): state for state in _INDIAN_STATES} | {
 }  # fmt: skip
 _PIN = re.compile(r"[1-9][0-9]{5}")
 COUNTRY_PATTERN = r"^[A-Z]{2}$"  # ISO 3166-1 alpha-2, checked against the known ones below
+# What people type for India where a code is asked for: its alpha-3 code and its names.
+_INDIA = frozenset({"IND", "INDIA", "BHARAT", "भारत"})
+
+
+def _country_code(value: object) -> object:
+    """Upper case, and India by any of its usual names as IN."""
+    if not isinstance(value, str):
+        return value
+    code = value.strip().upper()
+    return "IN" if code in _INDIA else code
 
 
 class Address(Record):
@@ -114,8 +124,8 @@ class Address(Record):
     country: Annotated[
         str,
         StringConstraints(strip_whitespace=True, pattern=COUNTRY_PATTERN),
-        BeforeValidator(upper),
-    ] = Field(default="IN", description="ISO 3166-1 alpha-2 country code.")
+        BeforeValidator(_country_code),
+    ] = Field(default="IN", description="ISO 3166-1 alpha-2 country code (IND, India: IN).")
     line1: Text = Field(description="House, street or landmark.")
     line2: Text | None = Field(default=None, description="More of the address, if needed.")
     village_or_city: Text = Field(description="Village, town or city.")
@@ -154,7 +164,7 @@ class Address(Record):
             return postal_code
         if postal_code is None:
             raise ValueError("a PIN code is required for an address in India")
-        compact = postal_code.replace(" ", "")
+        compact = ascii_digits(postal_code).replace(" ", "")  # a Hindi keyboard's digits too
         if not _PIN.fullmatch(compact):
             raise ValueError("a PIN code is 6 digits and does not start with 0")
         return compact

@@ -69,6 +69,8 @@ def summary(record_type: RecordType, value: Mapping[str, Any], _: Translator) ->
     for row in display_rows(record_type, value, _):
         if row.groups:
             parts.extend(group[0].text for group in row.groups if group)
+        elif row.text == _(YES):  # a ticked box: its label says what is so, a bare "Yes" not
+            parts.append(row.label)
         elif row.text:
             parts.append(row.text)
     line = " · ".join(parts[:3])

@@ -190,6 +190,7 @@ def test_wrong_passwords_pause_one_accounts_sign_in_from_any_address(paused: Any
     shown = client.post("/signin", data=form)
     assert shown.status_code == 429 and int(shown.headers["retry-after"]) > 0
     assert "signing in to it is paused here. Try again in 15 minutes" in shown.text, shown.text
+    assert '<a href="/recover">Use your recovery code</a>' in shown.text
     hindi = client.post("/signin", data=form, headers={"accept-language": "hi"})
     assert hindi.status_code == 429 and "15 मिनट बाद फिर कोशिश करें" in hindi.text
 

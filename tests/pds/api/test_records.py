@@ -206,3 +206,17 @@ def test_phone_validation_property(person: Any, number: str) -> None:
     else:
         fields = {e["field"] for e in response.json()["errors"]}
         assert fields & {"value.number", "value.kind"}, fields
+
+
+@pytest.mark.parametrize("country", ["India", "IND", "in", "भारत"])
+def test_an_address_in_india_as_people_write_it(person: Any, country: str) -> None:
+    """Found in review: "India" and "IND" were refused as a country code, and a PIN code typed
+    on a Hindi keyboard (४११००१) was "not 6 digits", though other numbers were accepted."""
+    value = {"country": country, "line1": "House 12", "village_or_city": "Pune"}
+    created = person.post(
+        "/api/v1/me/records",
+        json={"type": "contact.address", "value": value | {"postal_code": "४११ ००१"}},
+    )
+    assert created.status_code == 201, created.text
+    stored = created.json()["value"]
+    assert (stored["country"], stored["postal_code"]) == ("IN", "411001")

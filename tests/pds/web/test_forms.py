@@ -10,6 +10,7 @@ from pds.records.catalogue import CATALOGUE, validate_value
 from pds.web.form_errors import attach_errors, field_errors
 from pds.web.forms import FormField, as_posted, form_fields, value_from_form
 from pds.web.i18n import Translator
+from pds.web.pages.record_display import summary
 
 EXAMPLES = [
     (name, example)
@@ -96,3 +97,12 @@ def test_numbers_as_people_type_them() -> None:
     assert value == {"status": "employed", "monthly_income_inr": 12000}
     value, _ = value_from_form(record_type, {"status": "employed", "monthly_income_inr": "lots"})
     assert value["monthly_income_inr"] == "lots"  # left for the model to refuse, with a message
+
+
+def test_a_records_summary_line_has_no_bare_yes() -> None:
+    """Found in review: an approximate date of birth showed as "1 January 1985 · Yes"."""
+    record_type = CATALOGUE["identity.date_of_birth"]
+    value = {"date": "1985-01-01", "approximate": True}
+    assert (
+        summary(record_type, value, Translator("en")) == "1 January 1985 · The date is approximate"
+    )

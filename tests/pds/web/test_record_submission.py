@@ -162,7 +162,7 @@ def test_a_pattern_is_explained_in_words_not_as_not_in_the_expected_form(client:
     """Found in review: every pattern mismatch read "Check this: it is not in the expected form"."""
     sign_up(client)
     for path, fields, expected in (
-        ("contact.address", {"country": "IND", "line1": "House 12", "village_or_city": "Rampur"},
+        ("contact.address", {"country": "XYZ", "line1": "House 12", "village_or_city": "Rampur"},
          "Use a two-letter country code, like IN."),
         ("health.conditions", {"name": "Diabetes", "icd10_code": "diabetes"},
          "An ICD-10 code looks like E11 or E11.9."),
