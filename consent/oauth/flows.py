@@ -63,9 +63,15 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
     def validate_code_verifier(self, grant: Any, result: Any) -> None:
-        if not grant.request.form.get("code_verifier"):
-            raise InvalidRequestError("Missing 'code_verifier'.")
-        super().validate_code_verifier(grant, result)
+        try:
+            if not grant.request.form.get("code_verifier"):
+                raise InvalidRequestError("Missing 'code_verifier'.")
+            super().validate_code_verifier(grant, result)
+        except OAuth2Error:
+            # A code is good for one try (RFC 6749 §4.1.2, RFC 9700 §2.1.1): a wrong or missing
+            # verifier spends it, so a stolen code cannot be tried against guessed verifiers.
+            grant.spend_code(refused="pkce_failed")
+            raise
 
 
 class ConsentDecision:
@@ -130,6 +136,15 @@ class AuthorizationCodeFlow(AuthorizationCodeGrant):  # type: ignore[misc]
     def query_authorization_code(self, code: str, client: OAuthClient) -> StoredCode | None:
         with self.server.db.read() as conn:
             return find_code(conn, code, client.get_client_id(), self.server.clock())
+
+    def spend_code(self, refused: str) -> None:
+        """Mark the request's code used without issuing anything, and audit the refusal."""
+        code: StoredCode = self.request.authorization_code
+        now = self.server.clock()
+        with self.server.db.write() as conn:
+            if consume_code(conn, code.id, now):
+                refusal = _event(TokenEventKind.ISSUED, code, code.scope, refused=refused)
+                self.server.token_event(conn, refusal)
 
     def delete_authorization_code(self, authorization_code: StoredCode) -> None:
         """Nothing to do: `save_token` consumed the code in the transaction that issued tokens."""

@@ -30,6 +30,7 @@ from tests.oauth_support import (
     refresh,
     register,
 )
+from tests.pds.audit.support import log_rows
 
 SCOPE = "contact.phone:read"
 
@@ -129,16 +130,24 @@ def test_pkce_is_required_s256_only(client: Any, services: Services) -> None:
         assert urlsplit(response.headers["location"]).netloc == "ngo.example.org"
 
 
-def test_wrong_or_missing_verifier_is_refused(client: Any, services: Services) -> None:
+def test_wrong_or_missing_verifier_is_refused_and_spends_the_code(
+    client: Any, services: Services
+) -> None:
+    """A code is good for one try (found in review: after a wrong verifier, the right one still
+    got tokens, so a stolen code could be tried against guessed verifiers)."""
     sign_up(client)
     ngo = register(services)
-    _, challenge = pkce()
-    code = _code(client, ngo, challenge)
-    assert exchange(client, ngo, code, None).json()["error"] == "invalid_request"
     other_verifier, _ = pkce()
-    wrong = exchange(client, ngo, code, other_verifier)
-    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
-    assert exchange(client, ngo, code, "short").json()["error"] == "invalid_request"
+    for verifier, error in ((None, "invalid_request"), (other_verifier, "invalid_grant"),
+                            ("short", "invalid_request")):  # fmt: skip
+        right, challenge = pkce()
+        code = _code(client, ngo, challenge)
+        start = len(log_rows(services))
+        refused = exchange(client, ngo, code, verifier)
+        assert refused.status_code == 400 and refused.json()["error"] == error, verifier
+        assert exchange(client, ngo, code, right).json()["error"] == "invalid_grant", verifier
+        audited = [(r["action"], r["outcome"], r["reason"]) for r in log_rows(services)[start:]]
+        assert audited[0] == ("token.issued", "denied", "pkce_failed"), audited
 
 
 def test_a_code_works_once_under_20_concurrent_redemptions_and_reuse_revokes(

@@ -74,6 +74,7 @@ REASON_WORDS: Mapping[str, str] = {
     "token_expired": N_("the key had expired"),
     "token_invalid": N_("the key was not valid"),
     "code_reused": N_("a one-time code was used twice"),
+    "pkce_failed": N_("the app could not prove it was the one that asked, so its code was spent"),
     "reused": N_("an old key was tried again, so the access was ended to be safe"),
     "replayed": N_("an old key was tried again, so the access was ended to be safe"),
 }
