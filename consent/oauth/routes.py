@@ -45,6 +45,7 @@ from consent.oauth.contract import (
 )
 
 OAuthServer = NamedDependency[LitestarAuthorizationServer]
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 # Security scheme names of the published document (the service defines the schemes).
 CLIENT_SCHEME = "client"
 REGISTRATION_SCHEME = "registration"
@@ -90,6 +91,10 @@ async def _form_endpoint(
     request: Request[Any, Any, Any], oauth: LitestarAuthorizationServer, name: str | None
 ) -> OAuthResponse:
     call = await form_call(request, oauth.issuer)
+    # RFC 6749 §3.2: the parameters are a form (an empty body is a missing parameter, below).
+    if request.content_type[0] != FORM_MEDIA_TYPE and await request.body():
+        error = InvalidRequestError(f"Send the parameters as {FORM_MEDIA_TYPE}.")
+        return oauth.error_response(error, call)
     if call.repeats_a_parameter():  # RFC 6749 §3.2: parameters MUST NOT be repeated
         return oauth.error_response(InvalidRequestError("A parameter is repeated."), call)
     if call.mixes_client_authentication():  # §5.2: an authentication method not supported

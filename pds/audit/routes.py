@@ -97,6 +97,9 @@ def _query(
     since: str | None,
     until: str | None,
 ) -> AuditQuery:
+    start, end = _utc("since", since), _utc("until", until)
+    if start is not None and end is not None and start >= end:  # a mistake in the query
+        raise ValidationException(extra=[{"key": "until", "message": "must be after since"}])
     return AuditQuery(
         person_id=person,
         organisation_id=organisation,
@@ -105,8 +108,8 @@ def _query(
         action=action,
         outcome=outcome,
         purpose=purpose,
-        since=_utc("since", since),
-        until=_utc("until", until),
+        since=start,
+        until=end,
     )
 
 
@@ -196,8 +199,12 @@ class AuditController(Controller):
         sync_to_thread=True,
     )
     def checkpoint(
-        self, principal: NamedDependency[Principal], auditor: NamedDependency[AuditorService]
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        auditor: NamedDependency[AuditorService],
     ) -> CheckpointOut:
+        refuse_unexpected(request, frozenset())
         return CheckpointOut.of(auditor.checkpoint(principal))
 
     @get(
@@ -208,11 +215,13 @@ class AuditController(Controller):
     )
     def inclusion(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         auditor: NamedDependency[AuditorService],
         seq: Annotated[int, QueryParameter(ge=1, le=2**62)],
         tree_size: Annotated[int | None, QueryParameter(ge=1, le=2**62)] = None,
     ) -> InclusionOut:
+        refuse_unexpected(request, frozenset({"seq", "tree_size"}))
         found = auditor.inclusion(principal, seq, tree_size)
         return InclusionOut(
             seq=found.seq,
@@ -232,11 +241,13 @@ class AuditController(Controller):
     )
     def consistency(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         auditor: NamedDependency[AuditorService],
         first: Size,
         second: Annotated[int | None, QueryParameter(ge=0, le=2**62)] = None,
     ) -> ConsistencyOut:
+        refuse_unexpected(request, frozenset({"first", "second"}))
         found = auditor.consistency(principal, first, second)
         return ConsistencyOut(
             first=found.first,
@@ -263,6 +274,7 @@ class AuditController(Controller):
     )
     def export(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         auditor: NamedDependency[AuditorService],
         consistency_from: Annotated[
@@ -270,6 +282,7 @@ class AuditController(Controller):
             QueryParameter(ge=0, le=2**62, description="include a consistency proof from here"),
         ] = None,
     ) -> Stream:
+        refuse_unexpected(request, frozenset({"consistency_from"}))
         export = auditor.export(principal, consistency_from=consistency_from)
         return Stream(
             export.chunks(),

@@ -234,6 +234,25 @@ def test_a_token_request_without_grant_type_is_invalid_request(
         assert answer.headers["cache-control"] == "no-store"
 
 
+def test_oauth_parameters_in_another_media_type_are_named_as_such(
+    client: Any, services: Services
+) -> None:
+    """Found in review: a form sent as text/plain was answered "grant_type is required"."""
+    ngo = register(services)
+    for path in ("/oauth/token", "/oauth/revoke", "/oauth/introspect"):
+        answer = client.post(
+            path,
+            content="grant_type=refresh_token&refresh_token=x&token=x",
+            headers={"content-type": "text/plain"},
+            auth=ngo.auth,
+        )
+        assert answer.status_code == 400, path
+        assert answer.json() == {
+            "error": "invalid_request",
+            "error_description": "Send the parameters as application/x-www-form-urlencoded.",
+        }, path
+
+
 def test_clients_cannot_introspect_or_revoke_each_others_tokens(
     client: Any, services: Services
 ) -> None:

@@ -192,6 +192,34 @@ def test_a_misspelt_empty_or_repeated_filter_is_refused_not_ignored(
     assert auditor.get("/api/v1/audit/entries?outcome=denied&limit=5").status_code == 200
 
 
+def test_a_range_that_ends_before_it_starts_names_until(populated: dict[str, Any]) -> None:
+    """Found in review: answered "Outside the audit log", as if the log were at fault."""
+    query = {"since": "2025-01-02T00:00:00Z", "until": "2025-01-01T00:00:00Z"}
+    for path in ("/api/v1/audit/entries", "/api/v1/audit/summary"):
+        refused = populated["auditor"].get(path, params=query)
+        body = _problem(refused, 422)
+        assert body["type"] == "/problems/validation", path
+        assert [(e["field"], e["message"]) for e in body["errors"]] == [
+            ("until", "must be after since")
+        ], path
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/audit/checkpoint?foo=1",
+        "/api/v1/audit/export?since=2025-01-01T00:00:00Z",
+        "/api/v1/audit/proofs/inclusion?seq=1&tree=5",
+        "/api/v1/audit/proofs/consistency?first=1&first=2",
+    ],
+)
+def test_every_audit_call_names_a_parameter_it_does_not_take(
+    populated: dict[str, Any], query: str
+) -> None:
+    """Found in review: an export asked `since` was the whole log, silently."""
+    assert _problem(populated["auditor"].get(query), 422)["type"] == "/problems/validation"
+
+
 def test_a_malformed_time_is_named_in_words_not_as_a_pattern(populated: dict[str, Any]) -> None:
     """Found in review: `since=yesterday` was answered with the raw regular expression."""
     for query in ("since=yesterday", "until=31/01/2026"):
