@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 
+from consent.purposes import UnknownPurpose, validate_purpose
 from consent.storage import Timestamp, id_column_type, metadata, new_id, utcnow
 from consent.uris import is_uri_text
 from crypto.lookup import random_token, token_hash
@@ -55,6 +56,8 @@ oauth_clients = Table(
     Column("redirect_uris", JSON, nullable=False),
     Column("allowed_scopes", JSON, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    # For authorization requests that state no purpose (a DPV term; None: every request must).
+    Column("default_purpose", String(64), nullable=True),
 )
 
 
@@ -73,6 +76,7 @@ class Client:
     allowed_scopes: tuple[str, ...]
     secret_hash: bytes | None
     created_at: datetime
+    default_purpose: str | None = None
 
     def check_secret(self, secret: str) -> bool:
         """Constant-time comparison of the presented secret's hash."""
@@ -203,6 +207,15 @@ def is_public_page(url: str) -> bool:
     return True
 
 
+def _registered_purpose(purpose: str | None) -> str | None:
+    if purpose is None:
+        return None
+    try:
+        return validate_purpose(purpose)
+    except UnknownPurpose:
+        raise InvalidClientMetadata("purpose must be a DPV purpose this server lists") from None
+
+
 def register_client(
     conn: Connection,
     *,
@@ -213,6 +226,7 @@ def register_client(
     public: bool,
     client_id: str | None = None,
     client_secret: str | None = None,
+    default_purpose: str | None = None,
 ) -> IssuedCredentials:
     """Create an OAuth client; the secret is returned once and stored only as a hash.
 
@@ -234,6 +248,7 @@ def register_client(
             redirect_uris=list(uris),
             allowed_scopes=sorted(set(allowed_scopes)),
             created_at=utcnow(),
+            default_purpose=_registered_purpose(default_purpose),
         )
     )
     return IssuedCredentials(organisation_id, client_id, secret, uris, tuple(allowed_scopes))
@@ -272,6 +287,7 @@ def get_client(conn: Connection, client_id: str) -> Client | None:
         allowed_scopes=tuple(row.allowed_scopes),
         secret_hash=None if row.secret_hash is None else bytes(row.secret_hash),
         created_at=row.created_at,
+        default_purpose=row.default_purpose,
     )
 
 

@@ -51,6 +51,7 @@ def seed_demo(services: Services) -> dict[str, Any]:
                 redirect_uris=[DEMO_REDIRECT],
                 allowed_scopes=DEMO_SCOPES,
                 public=False,
+                default_purpose="dpv:ServiceProvision",
             )
             _write_private(
                 saved,

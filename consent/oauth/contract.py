@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from consent.examples import NamedExample, example_config
 from consent.oauth.models import CONFIDENTIAL_AUTH_METHODS, GRANT_TYPES, PUBLIC_AUTH_METHOD
 from consent.organisations import MAX_REDIRECT_URIS, MAX_URI_LENGTH
+from consent.purposes import PURPOSES
 
 FORM = "application/x-www-form-urlencoded"
 # Made-up values for the examples.
@@ -136,6 +137,9 @@ class ClientInformation(BaseModel):
     response_types: list[str]
     client_uri: str | None = Field(None, description="the new organisation's website")
     policy_uri: str | None = Field(None, description="the new organisation's privacy policy")
+    purpose: str | None = Field(
+        None, description="the DPV purpose of authorization requests that state none"
+    )
 
 
 class ServerMetadata(BaseModel):
@@ -308,6 +312,12 @@ def registration_schema(scope_pattern: str) -> dict[str, Any]:
             # Kept only when the registration founds the organisation: then an https URL (500
             # characters at most); ignored otherwise, so the schema cannot say more.
             "client_uri": _string("a new organisation's website"),
+            # An extension: authorization requests without `purpose` then use this one.
+            "purpose": {
+                "enum": sorted(PURPOSES),
+                "description": "the DPV purpose of authorization requests that state none (a "
+                "stock client then sends nothing but standard parameters)",
+            },
             "policy_uri": _string("a new organisation's privacy policy"),
             **{
                 name: {"type": "string", "description": "accepted, not kept"}

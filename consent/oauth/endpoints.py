@@ -34,6 +34,7 @@ from consent.organisations import (
     register_client,
     validate_redirect_uri,
 )
+from consent.purposes import UnknownPurpose, validate_purpose
 from consent.registration import (
     RegistrationToken,
     find_registration_token,
@@ -155,6 +156,7 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
         token: RegistrationToken = request.credential
         # A new organisation's pages are the client's (checked before Authlib, in our words).
         pages = _organisation_pages(request.payload.data) if token.organisation_id is None else {}
+        purpose = _default_purpose(request.payload.data)
         # Authlib refuses values the server metadata does not list as supported.
         metadata: dict[str, Any] = super().extract_client_metadata(request)
         _check_code_flow(metadata)
@@ -168,7 +170,7 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
         name = metadata.get("client_name")
         if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
             raise InvalidClientMetadataError("client_name is required (at most 200 characters).")
-        return _as_registered(metadata, name.strip(), scopes) | pages
+        return _as_registered(metadata, name.strip(), scopes) | pages | purpose
 
     def generate_client_id(self, request: Any) -> str:
         return new_client_id()
@@ -205,6 +207,7 @@ class ClientRegistration(ClientRegistrationEndpoint):  # type: ignore[misc]
                 public=_is_public(client_metadata),
                 client_id=client_id,
                 client_secret=client_info.get("client_secret"),
+                default_purpose=client_metadata.get("purpose"),
             )
         return client_id
 
@@ -253,9 +256,25 @@ def _organisation_pages(metadata: dict[str, Any]) -> dict[str, str]:
     return pages
 
 
+def _default_purpose(metadata: dict[str, Any]) -> dict[str, str]:
+    """`purpose` (an extension member): the DPV purpose of authorization requests that state
+    none, so a stock client needs no parameter its library does not know to send."""
+    purpose = metadata.get("purpose")
+    if purpose is None:
+        return {}
+    try:
+        return {"purpose": validate_purpose(purpose if isinstance(purpose, str) else "")}
+    except UnknownPurpose:
+        raise InvalidClientMetadataError(
+            "purpose must be one of the DPV purposes this server lists."
+        ) from None
+
+
 def _check_redirect_uris(uris: Any) -> None:
-    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
+    if uris is None:
         raise InvalidRedirectURIError("redirect_uris is required.")
+    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
+        raise InvalidRedirectURIError("redirect_uris must be a non-empty list of URIs.")
     if len(uris) > MAX_REDIRECT_URIS:
         raise InvalidRedirectURIError(f"redirect_uris may list {MAX_REDIRECT_URIS} at most.")
     try:

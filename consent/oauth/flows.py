@@ -102,7 +102,8 @@ class AuthorizationCodeFlow(AuthorizationCodeGrant):  # type: ignore[misc]
     def validate_authorization_request(self) -> str:
         redirect_uri = str(super().validate_authorization_request())
         try:
-            self.purpose = requested_purpose(self.request.payload.datalist)
+            default = self.request.client.client.default_purpose
+            self.purpose = requested_purpose(self.request.payload.datalist, default)
         except OAuth2Error as error:
             error.redirect_uri = redirect_uri
             raise

@@ -33,18 +33,23 @@ class RequestedPurpose:
     authorization_details: str | None = None
 
 
-def requested_purpose(params: Mapping[str, Sequence[Any]]) -> RequestedPurpose:
-    """The request's purpose; raises an OAuth2Error the authorization endpoint can redirect."""
+def requested_purpose(
+    params: Mapping[str, Sequence[Any]], default: str | None = None
+) -> RequestedPurpose:
+    """The request's purpose, else the client's registered `default`; raises an OAuth2Error the
+    authorization endpoint can redirect."""
     plain = _single(params, "purpose")
     details_text = _single(params, "authorization_details")
     from_details = None if details_text is None else _purpose_from_details(details_text)
     if plain is not None and from_details is not None and plain != from_details:
         raise InvalidRequestError("'purpose' and authorization_details disagree.")
     purpose = plain if plain is not None else from_details
+    if purpose is None and default is not None:
+        return RequestedPurpose(default)
     if purpose is None:
         raise InvalidRequestError(
             "State a purpose: 'purpose' (a DPV term such as dpv:ServiceProvision) or "
-            "authorization_details."
+            "authorization_details, or register the client with a default purpose."
         )
     try:
         compact = validate_purpose(purpose)

@@ -17,6 +17,7 @@ from consent.organisations import (
     register_client,
     set_organisation_pages,
 )
+from consent.purposes import validate_purpose
 from consent.registration import issue_registration_token
 from consent.scopes import InvalidScope
 from pds.app import Services, build_services
@@ -64,6 +65,11 @@ def org() -> None:
     default=None,
     help="its privacy policy (https), linked from the consent screen and connections page",
 )
+@click.option(
+    "--purpose",
+    default=None,
+    help="the DPV purpose (e.g. dpv:ServiceProvision) of requests that state none",
+)
 def org_create(
     name: str,
     redirect_uris: tuple[str, ...],
@@ -71,6 +77,7 @@ def org_create(
     scopes: tuple[str, ...],
     website: str | None,
     policy_url: str | None,
+    purpose: str | None,
 ) -> None:
     """Register a client (creating the organisation if needed, else updating the website and
     policy given); print its credentials as JSON."""
@@ -100,6 +107,7 @@ def org_create(
                 redirect_uris=redirect_uris,
                 allowed_scopes=[str(s) for s in allowed],
                 public=public,
+                default_purpose=purpose,
             )
         except InvalidClientMetadata as exc:
             raise click.ClickException(str(exc)) from None
@@ -120,6 +128,7 @@ def org_create(
                 "token_endpoint_auth_method": "none" if public else "client_secret_basic",
                 "redirect_uris": list(issued.redirect_uris),
                 "scopes": [str(s) for s in allowed],
+                "default_purpose": purpose and validate_purpose(purpose),
                 "issuer": issuer,
                 "metadata": f"{issuer}/.well-known/oauth-authorization-server",
             },

@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import Connection, func, select
@@ -17,8 +18,15 @@ from consent.registration import issue_registration_token
 from consent.scopes import ScopeSet
 from pds.app import Services
 from pds.settings import Settings
-from tests.conftest import make_settings
-from tests.oauth_support import PURPOSE, register
+from tests.conftest import make_settings, sign_up
+from tests.oauth_support import (
+    PURPOSE,
+    authorization_params,
+    decide,
+    pkce,
+    redirect_query,
+    register,
+)
 
 METADATA = {
     "client_name": "Registered NGO",
@@ -304,3 +312,35 @@ def test_metadata_this_server_does_not_use_is_ignored_whatever_its_type(
     created = _register(client, services, asked)
     assert created.status_code == 201, created.text
     assert not {"default_max_age", "require_auth_time", "jwks"} & created.json().keys()
+
+
+def test_a_registered_purpose_serves_requests_that_state_none(
+    client: Any, services: Services
+) -> None:
+    """Found in review: a stock client sending only standard parameters was refused for want of
+    `purpose`, which the discovery document cannot tell it to send."""
+    metadata = {
+        "client_name": "Seva field app",
+        "redirect_uris": ["https://seva.example.org/cb"],
+        "scope": "contact.phone:read",
+        "purpose": "dpv:ServiceProvision",
+    }
+    registered = _register(client, services, metadata)
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["purpose"] == "dpv:ServiceProvision"
+    for wrong in ("dpv:Nonsense", 7, ["dpv:ServiceProvision"]):
+        refused = _register(client, services, metadata | {"purpose": wrong})
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_client_metadata"
+    sign_up(client)
+    with services.db.read() as conn:
+        stored = get_client(conn, registered.json()["client_id"])
+    assert stored is not None and stored.default_purpose == "dpv:ServiceProvision"
+    ngo = register(services, name="Plain")  # registered without one: requests must state it
+    _, challenge = pkce()
+    params = authorization_params(ngo, "contact.phone:read", challenge, purpose="")
+    answer = client.get("/oauth/authorize?" + urlencode(params), follow_redirects=False)
+    assert redirect_query(answer)["error"] == "invalid_request"
+    params |= {"client_id": stored.client_id, "redirect_uri": "https://seva.example.org/cb"}
+    page = client.get("/oauth/authorize", params=params)
+    assert page.status_code == 200 and "to provide you with a service" in page.text
+    assert redirect_query(decide(client, params))["code"]

@@ -586,7 +586,7 @@ INVALID = [
     ("contact.address", {**ADDRESS, "postal_code": "2430011"}, ("postal_code",)),
     ("contact.address", {**ADDRESS, "state": "Atlantis"}, ("state",)),
     ("contact.address", {**ADDRESS, "country": "XX"}, ("country",)),
-    ("contact.address", {**ADDRESS, "country": "IND"}, ("country",)),
+    ("contact.address", {**ADDRESS, "country": "USA"}, ("country",)),
     ("contact.address", {"line1": "1", "postal_code": "243001"}, ("village_or_city",)),
     # households
     ("household.members", {"members": []}, ("members",)),
