@@ -49,6 +49,13 @@ from pds.problems import describe_pattern
 from pds.query_params import refuse_unexpected
 
 Id = Annotated[str | None, QueryParameter(max_length=64)]
+PersonFilter = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=64,
+        description="a person's id, or the pseudonym (ps_…) their entries carry as subject",
+    ),
+]
 Cursor = Annotated[
     str | None, QueryParameter(min_length=1, max_length=200, description="from next_cursor")
 ]
@@ -151,7 +158,7 @@ class AuditController(Controller):
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         auditor: NamedDependency[AuditorService],
-        person: Id = None,
+        person: PersonFilter = None,
         organisation: Id = None,
         client: Id = None,
         grant: Id = None,
@@ -178,7 +185,7 @@ class AuditController(Controller):
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         auditor: NamedDependency[AuditorService],
-        person: Id = None,
+        person: PersonFilter = None,
         organisation: Id = None,
         client: Id = None,
         grant: Id = None,

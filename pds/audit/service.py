@@ -6,6 +6,7 @@ subject the person asked about (if any). A non-auditor is refused, and that refu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,12 +23,22 @@ from consent.audit.checkpoints import (
 )
 from consent.audit.export import Export, prepare_export
 from consent.audit.log import ActorType, AuditEvent
-from consent.audit.queries import EntryFilter, Page, Summary, list_entries, summarise
+from consent.audit.queries import (
+    EntryFilter,
+    Page,
+    Summary,
+    decode_cursor,
+    list_entries,
+    summarise,
+)
 from consent.audit.retention import prune
 from consent.audit.tree import NodeStore, ProofUnavailable
 from consent.storage import utcnow
 from pds.audit.trail import AuditTrail
 from pds.people.service import Principal, Role
+
+# A person's audit pseudonym as entries carry it (pds.audit.trail.pseudonym_from_data_key).
+_PSEUDONYM = re.compile(r"ps_[0-9a-f]{32}")
 
 
 class NotAnAuditor(Exception):
@@ -122,7 +133,10 @@ class AuditorService:
         if principal.role is not Role.AUDITOR:
             refusal, event = NotAnAuditor(), event.denied("forbidden_role")
         elif person_id is not None:
-            subject = self.trail.pseudonym(conn, person_id)
+            # What the entries show (a pseudonym) filters as well as the id behind it; one of an
+            # erased person still finds their entries, which stay pseudonymous.
+            is_subject = _PSEUDONYM.fullmatch(person_id) is not None
+            subject = person_id if is_subject else self.trail.pseudonym(conn, person_id)
             event = replace(event, subject=subject)
             if subject is None:
                 refusal, event = UnknownPerson(person_id), event.denied("unknown_person")
@@ -148,6 +162,8 @@ class AuditorService:
     def entries(
         self, principal: Principal, query: AuditQuery, *, cursor: str | None, limit: int
     ) -> Page:
+        if cursor is not None:
+            decode_cursor(cursor)  # a cursor not handed out here is refused before the entry
         where = self._filter(principal, "audit.entries", query)
         with self.db.read() as conn:
             return list_entries(conn, where, cursor=cursor, limit=limit)

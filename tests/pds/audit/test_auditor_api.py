@@ -126,6 +126,28 @@ def test_entries_filters_and_cursor(populated: dict[str, Any], services: Service
     assert len(asked) >= 5 and all(r["actor_id"] for r in asked)
 
 
+def test_the_pseudonym_an_entry_shows_filters_like_the_person_id(
+    populated: dict[str, Any], services: Services
+) -> None:
+    """Found in review: auditors saw only ps_… pseudonyms but could filter only by the raw id."""
+    auditor = populated["auditor"]
+    by_id = auditor.get("/api/v1/audit/entries", params={"person": populated["asha"]}).json()
+    subject = by_id["items"][0]["subject"]
+    by_pseudonym = auditor.get("/api/v1/audit/entries", params={"person": subject}).json()
+    assert [e["seq"] for e in by_pseudonym["items"][1:]] == [e["seq"] for e in by_id["items"]]
+    assert {e["subject"] for e in by_pseudonym["items"]} == {subject}
+
+
+def test_a_cursor_not_handed_out_is_refused_before_the_call_is_logged(
+    populated: dict[str, Any], services: Services
+) -> None:
+    """Found in review: the call was logged as allowed, then answered 400."""
+    start = len(log_rows(services))
+    refused = populated["auditor"].get("/api/v1/audit/entries", params={"cursor": "zz"})
+    assert refused.status_code == 400
+    assert log_rows(services)[start:] == []
+
+
 def test_time_range_and_organisation_filters(populated: dict[str, Any], services: Services) -> None:
     auditor = populated["auditor"]
     with services.db.write() as conn:
