@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -103,6 +104,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def _register(env: dict[str, str], metadata: dict[str, Any], **members: Any) -> dict[str, Any]:
+    """RFC 7591 registration with a fresh initial access token from `pds org registration-token`."""
+    initial = json.loads(_pds(env, "org", "registration-token"))["initial_access_token"]
+    registered = requests.post(
+        metadata["registration_endpoint"],
+        json={"redirect_uris": [REDIRECT], "scope": " ".join(SCOPES), **members},
+        headers={"Authorization": f"Bearer {initial}"},
+        timeout=10,
+    )
+    assert registered.status_code == 201, registered.text
+    answer: dict[str, Any] = registered.json()
+    return answer
+
+
 def _person(issuer: str, email: str = "asha@example.org") -> requests.Session:
     person = requests.Session()
     signed = person.post(f"{issuer}/api/v1/signup", json={"email": email, "password": PASSWORD})
@@ -146,22 +161,15 @@ def test_stock_client_discovers_registers_authorizes_reads_and_loses_access(
     assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert metadata["authorization_response_iss_parameter_supported"] is True
 
-    initial = json.loads(_pds(env, "org", "registration-token"))["initial_access_token"]
-    registered = requests.post(
-        metadata["registration_endpoint"],
-        json={
-            "client_name": "Stock Client NGO",
-            "redirect_uris": [REDIRECT],
-            "scope": " ".join(SCOPES),
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "client_secret_basic",
-        },
-        headers={"Authorization": f"Bearer {initial}"},
-        timeout=10,
+    registered = _register(
+        env,
+        metadata,
+        client_name="Stock Client NGO",
+        grant_types=["authorization_code", "refresh_token"],
+        response_types=["code"],
+        token_endpoint_auth_method="client_secret_basic",
     )
-    assert registered.status_code == 201, registered.text
-    client_id, secret = registered.json()["client_id"], registered.json()["client_secret"]
+    client_id, secret = registered["client_id"], registered["client_secret"]
 
     person = _person(issuer)
     ngo = OAuth2Session(client_id, redirect_uri=REDIRECT, scope=SCOPES, pkce="S256")
@@ -205,21 +213,13 @@ def test_a_public_client_works_with_the_librarys_defaults(
     issuer, env = server
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     metadata = requests.get(f"{issuer}/.well-known/oauth-authorization-server", timeout=10).json()
-    initial = json.loads(_pds(env, "org", "registration-token"))["initial_access_token"]
-    registered = requests.post(
-        metadata["registration_endpoint"],
-        json={
-            "client_name": "Field App",
-            "redirect_uris": [REDIRECT],
-            "scope": " ".join(SCOPES),
-            "token_endpoint_auth_method": "none",
-            "purpose": "dpv:ServiceProvision",
-        },
-        headers={"Authorization": f"Bearer {initial}"},
-        timeout=10,
-    )
-    assert registered.status_code == 201, registered.text
-    client_id = registered.json()["client_id"]
+    client_id = _register(
+        env,
+        metadata,
+        client_name="Field App",
+        token_endpoint_auth_method="none",
+        purpose="dpv:ServiceProvision",
+    )["client_id"]
     person = _person(issuer, "ravi@example.org")
     app = OAuth2Session(client_id, redirect_uri=REDIRECT, scope=SCOPES, pkce="S256")
     # Nothing but standard parameters: the purpose is the one the client registered.
