@@ -24,9 +24,16 @@ def test_organisation_reads_are_shown_and_can_be_singled_out(
     for _ in range(3):  # the person's own looking about, which the filter leaves out
         client.get(f"/records/{phone['id']}")
 
-    everything = client.get("/activity").text
-    assert "Sahayak Health Trust</strong> looked at a record: Phone numbers" in everything
+    at_first = client.get("/activity").text
+    assert "Sahayak Health Trust</strong> looked at a record: Phone numbers" in at_first
+    # The person's own looking does not bury what others did (found in review); what they gave
+    # and their sign-ins stay.
+    assert "You</strong> looked at a record" not in at_first
+    assert "You</strong> gave Sahayak Health Trust access to" in at_first
+    assert "You</strong> created the account" in at_first
+    everything = client.get("/activity?organisation=all").text
     assert "You</strong> looked at a record" in everything
+    assert "Sahayak Health Trust</strong> looked at a record" in everything
     only_ngos = client.get("/activity?organisation=any").text
     assert "Sahayak Health Trust</strong> looked at a record" in only_ngos
     assert "You</strong>" not in only_ngos
