@@ -114,16 +114,28 @@ class AuditorService:
         if principal.role is not Role.AUDITOR:
             self._enter(principal, action)  # writes the entry, then raises NotAnAuditor
 
-    def _enter(self, principal: Principal, action: str, person_id: str | None = None) -> str | None:
-        """Audit the auditor's call and return the pseudonym of the person asked about."""
+    def _enter(
+        self,
+        principal: Principal,
+        action: str,
+        person_id: str | None = None,
+        out_of_range: OutOfRange | None = None,
+    ) -> str | None:
+        """Audit the auditor's call and return the pseudonym of the person asked about; a call
+        already known to be `out_of_range` is logged as refused, then refused."""
         with self.db.write() as conn:
-            subject, refusal = self._audit_call(conn, principal, action, person_id)
+            subject, refusal = self._audit_call(conn, principal, action, person_id, out_of_range)
         if refusal is not None:
             raise refusal
         return subject
 
     def _audit_call(
-        self, conn: Connection, principal: Principal, action: str, person_id: str | None = None
+        self,
+        conn: Connection,
+        principal: Principal,
+        action: str,
+        person_id: str | None = None,
+        out_of_range: OutOfRange | None = None,
     ) -> tuple[str | None, Exception | None]:
         """Append the call's entry; (subject pseudonym, the refusal to raise after commit)."""
         actor = self.trail.pseudonym(conn, principal.person_id)
@@ -132,6 +144,8 @@ class AuditorService:
         subject: str | None = None
         if principal.role is not Role.AUDITOR:
             refusal, event = NotAnAuditor(), event.denied("forbidden_role")
+        elif out_of_range is not None:
+            refusal, event = out_of_range, event.denied("out_of_range")
         elif person_id is not None:
             # What the entries show (a pseudonym) filters as well as the id behind it; one of an
             # erased person still finds their entries, which stay pseudonymous.
@@ -193,12 +207,33 @@ class AuditorService:
             raise OutOfRange(f"the log has {size} entries")
         return requested, size
 
-    def inclusion(self, principal: Principal, seq: int, tree_size: int | None) -> InclusionProof:
-        self._enter(principal, "audit.proof.inclusion")
+    def _inclusion_range(self, conn: Connection, seq: int, tree_size: int | None) -> int:
+        size, _ = self._tree_size(conn, tree_size)
+        if not 1 <= seq <= size:
+            raise OutOfRange(f"seq must be between 1 and the tree size ({size})")
+        return size
+
+    def _consistency_range(self, conn: Connection, first: int, second: int | None) -> int:
+        second, _ = self._tree_size(conn, second)
+        if first > second:
+            raise OutOfRange("first must not exceed second")
+        return second
+
+    def _checked(self, check: Callable[[Connection], int]) -> OutOfRange | None:
+        """Why a proof's range is not in the log, asked before the call is logged (the log only
+        grows, so a range found in it stays in it): a refused call is then logged as refused."""
         with self.db.read() as conn:
-            size, _ = self._tree_size(conn, tree_size)
-            if not 1 <= seq <= size:
-                raise OutOfRange(f"seq must be between 1 and the tree size ({size})")
+            try:
+                check(conn)
+            except OutOfRange as wrong:
+                return wrong
+        return None
+
+    def inclusion(self, principal: Principal, seq: int, tree_size: int | None) -> InclusionProof:
+        wrong = self._checked(lambda conn: self._inclusion_range(conn, seq, tree_size))
+        self._enter(principal, "audit.proof.inclusion", out_of_range=wrong)
+        with self.db.read() as conn:
+            size = self._inclusion_range(conn, seq, tree_size)
             store = NodeStore(conn)
             if seq <= store.horizon:
                 raise Pruned(f"entry {seq} was pruned by the retention policy")
@@ -211,11 +246,10 @@ class AuditorService:
             return InclusionProof(seq, size, leaf, proof, root, checkpoint_at(conn, size))
 
     def consistency(self, principal: Principal, first: int, second: int | None) -> ConsistencyProof:
-        self._enter(principal, "audit.proof.consistency")
+        wrong = self._checked(lambda conn: self._consistency_range(conn, first, second))
+        self._enter(principal, "audit.proof.consistency", out_of_range=wrong)
         with self.db.read() as conn:
-            second, _ = self._tree_size(conn, second)
-            if first > second:
-                raise OutOfRange("first must not exceed second")
+            second = self._consistency_range(conn, first, second)
             store = NodeStore(conn)
             try:
                 proof = store.consistency_proof(first, second)

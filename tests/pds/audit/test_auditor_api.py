@@ -138,6 +138,23 @@ def test_the_pseudonym_an_entry_shows_filters_like_the_person_id(
     assert {e["subject"] for e in by_pseudonym["items"]} == {subject}
 
 
+def test_a_proof_outside_the_log_is_logged_as_refused(
+    populated: dict[str, Any], services: Services
+) -> None:
+    """Found in review: it was logged as allowed, then answered 422."""
+    auditor = populated["auditor"]
+    for path, params, action in (
+        ("/api/v1/audit/proofs/inclusion", {"seq": 100, "tree_size": 10}, "inclusion"),
+        ("/api/v1/audit/proofs/inclusion", {"seq": 10**9}, "inclusion"),
+        ("/api/v1/audit/proofs/consistency", {"first": 10**9}, "consistency"),
+    ):
+        start = len(log_rows(services))
+        assert _problem(auditor.get(path, params=params), 422)["type"] == "/problems/out-of-range"
+        logged = [(r["action"], r["outcome"], r["reason"]) for r in log_rows(services)[start:]]
+        assert logged == [(f"audit.proof.{action}", "denied", "out_of_range")], (params, logged)
+    assert auditor.get("/api/v1/audit/proofs/inclusion", params={"seq": 1}).status_code == 200
+
+
 def test_a_cursor_not_handed_out_is_refused_before_the_call_is_logged(
     populated: dict[str, Any], services: Services
 ) -> None:
