@@ -41,6 +41,13 @@ from pds.people.service import Principal, Role
 _PSEUDONYM = re.compile(r"ps_[0-9a-f]{32}")
 
 
+def _beyond(checkpoint: StoredCheckpoint, consistency_from: int | None) -> OutOfRange | None:
+    """Why an export cannot prove consistency from `consistency_from`, if it cannot."""
+    if consistency_from is not None and consistency_from > checkpoint.tree_size:
+        return OutOfRange(f"consistency_from exceeds the tree size ({checkpoint.tree_size})")
+    return None
+
+
 class NotAnAuditor(Exception):
     """Only auditors may use the audit API."""
 
@@ -273,10 +280,11 @@ class AuditorService:
         ends exactly at the log as it was (the entry shows up in the next export).
         """
         with self.db.write() as conn:
-            checkpoint = None
+            checkpoint, wrong = None, None
             if principal.role is Role.AUDITOR:
                 checkpoint = publish_current(conn, self.trail.log.signer, self.clock())
-            _, refusal = self._audit_call(conn, principal, "audit.export")
+                wrong = _beyond(checkpoint, consistency_from)
+            _, refusal = self._audit_call(conn, principal, "audit.export", out_of_range=wrong)
         if refusal is not None or checkpoint is None:
             raise refusal or NotAnAuditor()
         return self._export(checkpoint, consistency_from)
@@ -289,8 +297,9 @@ class AuditorService:
         return self._export(checkpoint, consistency_from)
 
     def _export(self, checkpoint: StoredCheckpoint, consistency_from: int | None) -> Export:
-        if consistency_from is not None and consistency_from > checkpoint.tree_size:
-            raise OutOfRange(f"consistency_from exceeds the tree size ({checkpoint.tree_size})")
+        wrong = _beyond(checkpoint, consistency_from)
+        if wrong is not None:
+            raise wrong
         try:
             return prepare_export(self.db, checkpoint, consistency_from=consistency_from)
         except ProofUnavailable as exc:

@@ -147,11 +147,13 @@ def test_a_proof_outside_the_log_is_logged_as_refused(
         ("/api/v1/audit/proofs/inclusion", {"seq": 100, "tree_size": 10}, "inclusion"),
         ("/api/v1/audit/proofs/inclusion", {"seq": 10**9}, "inclusion"),
         ("/api/v1/audit/proofs/consistency", {"first": 10**9}, "consistency"),
+        ("/api/v1/audit/export", {"consistency_from": 10**9}, "export"),
     ):
         start = len(log_rows(services))
         assert _problem(auditor.get(path, params=params), 422)["type"] == "/problems/out-of-range"
         logged = [(r["action"], r["outcome"], r["reason"]) for r in log_rows(services)[start:]]
-        assert logged == [(f"audit.proof.{action}", "denied", "out_of_range")], (params, logged)
+        expected = "audit.export" if action == "export" else f"audit.proof.{action}"
+        assert logged == [(expected, "denied", "out_of_range")], (params, logged)
     assert auditor.get("/api/v1/audit/proofs/inclusion", params={"seq": 1}).status_code == 200
 
 
