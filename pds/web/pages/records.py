@@ -147,17 +147,12 @@ def _form_page(
     )
 
 
-def _more_rows(data: dict[str, str]) -> str | None:
-    """The list a person asked for another blank row in (the "add another" button)."""
+def _row_action(data: dict[str, str], verb: str) -> str | None:
+    """What a list's row button names: with "more", the list to add a blank row to (`members`);
+    with "remove", the row to leave out (`members.1`), nothing saved: the form comes back
+    without it, to check and save."""
     action = data.get("_action", "")
-    return action.removeprefix("more:") if action.startswith("more:") else None
-
-
-def _removed_row(data: dict[str, str]) -> str | None:
-    """The list row a person asked to remove (`members.1`, the "remove" button); nothing is
-    saved then: the form comes back without it, to check and save."""
-    action = data.get("_action", "")
-    return action.removeprefix("remove:") if action.startswith("remove:") else None
+    return action.removeprefix(f"{verb}:") if action.startswith(f"{verb}:") else None
 
 
 @get("/records/new/{type_name:str}", sync_to_thread=False)
@@ -177,14 +172,14 @@ def new_record_submit(
 ) -> Response[Any]:
     record_type = get_record_type(type_name)
     submission = _submission(data)
-    removed = _removed_row(data)
+    removed = _row_action(data, "remove")
     if removed:
         value, _ = value_from_form(record_type, without_row(data, removed))
         return _form_page(request, type_name, value=value, submission=submission)
     value, origins = value_from_form(record_type, data)
     again = partial(_form_page, request, type_name, value=value, row_origins=origins,
                     submission=submission)  # fmt: skip
-    more = _more_rows(data)
+    more = _row_action(data, "more")
     if more:
         return again(more=(more, posted_rows(data, more)))
     try:
@@ -262,12 +257,12 @@ def edit_record_submit(
     posted = data.get("_version", "")
     version = posted if re.fullmatch(r"[0-9]{1,9}", posted) else None  # not "²", nor 5,000 digits
     again = partial(_form_page, request, view.type, view=view, version=version)
-    removed = _removed_row(data)
+    removed = _row_action(data, "remove")
     if removed:
         value, _ = value_from_form(CATALOGUE[view.type], without_row(data, removed))
         return again(value=value)
     value, origins = value_from_form(CATALOGUE[view.type], data)
-    more = _more_rows(data)
+    more = _row_action(data, "more")
     if more:
         return again(value=value, row_origins=origins, more=(more, posted_rows(data, more)))
     try:
